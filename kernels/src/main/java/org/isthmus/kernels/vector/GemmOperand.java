@@ -1,0 +1,27 @@
+package org.isthmus.kernels.vector;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A GEMM input or output as the kernels read it: the backing float[] when the segment is a
+ * heap segment over one (the default for tensors), else the segment itself. The Vector API's
+ * heap-segment loads and stores are not intrinsified on JDK 25 (each vector is boxed), so
+ * heap data goes through the array.
+ *
+ * @param array   the backing array, or null for native (or non-float[] heap) memory
+ * @param base    the index in {@code array} of the segment's first float
+ * @param segment the segment, always set
+ */
+record GemmOperand(float[] array, int base, MemorySegment segment) {
+
+    static GemmOperand of(MemorySegment segment) {
+        if (segment.heapBase().orElse(null) instanceof float[] array && segment.address() % Float.BYTES == 0) {
+            return new GemmOperand(array, (int) (segment.address() / Float.BYTES), segment);
+        }
+        return new GemmOperand(null, 0, segment);
+    }
+
+    boolean onArray() {
+        return array != null;
+    }
+}

@@ -1,0 +1,84 @@
+package org.isthmus.kernels.vector;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Copies blocks of op(A) and op(B) into the packed, zero-padded panels the micro-kernel
+ * streams through. Packed panels are off-heap, 64-byte aligned, and ours.
+ */
+final class GemmPacking {
+
+    private static final VectorSpecies<Float> S = Species.FLOAT;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    // Unaligned layouts even for our aligned panels: they skip a per-access alignment check.
+    private static final ValueLayout.OfFloat SOURCE = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ValueLayout.OfFloat PACKED = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    private GemmPacking() {
+    }
+
+    /**
+     * Packs {@code rows} source rows of {@code width} floats (rows {@code ld} apart, starting at
+     * element {@code index}) as rows of {@code stride} floats, zero-padded, times {@code scale}.
+     */
+    static void rows(GemmOperand src, long index, int ld, int rows, int width,
+                     MemorySegment packed, long base, int stride, float scale) {
+        for (int r = 0; r < rows; r++) {
+            long from = index + (long) r * ld;
+            long to = base + (long) r * stride;
+            int vectorWidth = width - width % S.length();
+            if (src.onArray()) {
+                float[] array = src.array();
+                int start = (int) (src.base() + from);
+                for (int j = 0; j < vectorWidth; j += S.length()) {
+                    FloatVector.fromArray(S, array, start + j).mul(scale)
+                            .intoMemorySegment(packed, (to + j) * Float.BYTES, ORDER);
+                }
+                for (int j = vectorWidth; j < width; j++) {
+                    packed.setAtIndex(PACKED, to + j, scale * array[start + j]);
+                }
+            } else {
+                MemorySegment segment = src.segment();
+                for (int j = 0; j < width; j++) {
+                    packed.setAtIndex(PACKED, to + j, scale * segment.getAtIndex(SOURCE, from + j));
+                }
+            }
+            for (int j = width; j < stride; j++) {
+                packed.setAtIndex(PACKED, to + j, 0f);
+            }
+        }
+    }
+
+    /**
+     * Packs the transpose: {@code lines} source rows of {@code length} floats (rows {@code ld}
+     * apart) become columns 0..lines-1 of a {@code length × stride} packed block, times
+     * {@code scale}; columns lines..stride-1 are zero.
+     */
+    static void transposed(GemmOperand src, long index, int ld, int lines, int length,
+                           MemorySegment packed, long base, int stride, float scale) {
+        for (int line = 0; line < lines; line++) {
+            long from = index + (long) line * ld;
+            if (src.onArray()) {
+                float[] array = src.array();
+                int start = (int) (src.base() + from);
+                for (int p = 0; p < length; p++) {
+                    packed.setAtIndex(PACKED, base + (long) p * stride + line, scale * array[start + p]);
+                }
+            } else {
+                MemorySegment segment = src.segment();
+                for (int p = 0; p < length; p++) {
+                    packed.setAtIndex(PACKED, base + (long) p * stride + line, scale * segment.getAtIndex(SOURCE, from + p));
+                }
+            }
+        }
+        for (int line = lines; line < stride; line++) {
+            for (int p = 0; p < length; p++) {
+                packed.setAtIndex(PACKED, base + (long) p * stride + line, 0f);
+            }
+        }
+    }
+}
