@@ -3,6 +3,8 @@ package org.isthmus.kernels;
 /** A backend that cannot run on this machine, with the reason (and its cause, when there is one). */
 public final class BackendUnavailableException extends RuntimeException {
 
+    private static final long serialVersionUID = 1L;
+
     private final String backend;
 
     public BackendUnavailableException(String backend, String reason, Throwable cause) {

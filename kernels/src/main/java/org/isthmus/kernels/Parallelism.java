@@ -98,7 +98,9 @@ public final class Parallelism {
     }
 
     private static final class Part extends RecursiveAction {
-        private final IntConsumer body;
+        private static final long serialVersionUID = 1L;
+
+        private final transient IntConsumer body;
         private final int index;
 
         Part(IntConsumer body, int index) {

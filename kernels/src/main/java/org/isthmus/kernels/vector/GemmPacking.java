@@ -27,18 +27,17 @@ final class GemmPacking {
      */
     static void rows(GemmOperand src, long index, int ld, int rows, int width,
                      MemorySegment packed, long base, int stride, float scale) {
+        if (src.onArray() && scale == 1f && width == stride && width % S.length() == 0) {
+            copyRows(src.array(), (int) (src.base() + index), ld, rows, width, packed, base);
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             long from = index + (long) r * ld;
             long to = base + (long) r * stride;
-            int vectorWidth = width - width % S.length();
             if (src.onArray()) {
                 float[] array = src.array();
                 int start = (int) (src.base() + from);
-                for (int j = 0; j < vectorWidth; j += S.length()) {
-                    FloatVector.fromArray(S, array, start + j).mul(scale)
-                            .intoMemorySegment(packed, (to + j) * Float.BYTES, ORDER);
-                }
-                for (int j = vectorWidth; j < width; j++) {
+                for (int j = 0; j < width; j++) {
                     packed.setAtIndex(PACKED, to + j, scale * array[start + j]);
                 }
             } else {
@@ -49,6 +48,18 @@ final class GemmPacking {
             }
             for (int j = width; j < stride; j++) {
                 packed.setAtIndex(PACKED, to + j, 0f);
+            }
+        }
+    }
+
+    /** The common case of {@link #rows}: whole vectors from a float[], nothing to scale or pad. */
+    private static void copyRows(float[] src, int start, int ld, int rows, int width, MemorySegment packed, long base) {
+        long to = base * Float.BYTES;
+        for (int r = 0; r < rows; r++) {
+            int from = start + r * ld;
+            for (int j = 0; j < width; j += S.length()) {
+                FloatVector.fromArray(S, src, from + j).intoMemorySegment(packed, to, ORDER);
+                to += (long) S.length() * Float.BYTES;
             }
         }
     }

@@ -26,11 +26,15 @@ final class VectorGemm {
     /** Register tile: MR rows × NR columns = 12 accumulators, which with 2 B vectors and 1 broadcast fits AVX2's 16 registers. */
     static final int MR = 6;
     static final int NR = 2 * V;
-    /** Depth of one packed block: a KC×NR sliver of B (16 KiB at V = 8) stays in L1. */
-    static final int KC = 256;
-    /** Rows of one packed A block: MC×KC floats (144 KiB) stay in L2. */
+    /**
+     * Greatest depth of one packed block. Each block sweeps all of C once (load, add, store), so
+     * deeper blocks cost less C traffic; a KC×NR sliver of B (32 KiB at V = 8) streams from L2.
+     * k is cut into equal blocks of at most KC (784 = 2 × 392, not 512 + 272).
+     */
+    static final int KC = 512;
+    /** Rows of one packed A block: MC×KC floats (288 KiB) stay in L2. */
     static final int MC = 24 * MR;
-    /** Columns of one packed B panel: KC×NC floats (2 MiB) stay in L3. */
+    /** Columns of one packed B panel: KC×NC floats (4 MiB) stay in L3. */
     static final int NC = 2048;
     /** Packed B of one group of KC blocks: 16 MiB at most, within L3. */
     static final long B_GROUP_FLOATS = 1L << 22;
@@ -140,6 +144,8 @@ final class VectorGemm {
         private final int ldc;
         private final Workspace workspace;
         private final int threads;
+        /** The depth of every packed block but perhaps the last: k split evenly into blocks of at most KC. */
+        private final int depth;
 
         // The current group of KC blocks, written by the calling thread between parallel phases.
         private int jc;
@@ -171,6 +177,7 @@ final class VectorGemm {
             this.ldc = ldc;
             this.workspace = workspace;
             this.threads = threads;
+            this.depth = ceilDiv(k, ceilDiv(k, KC));
         }
 
         /**
@@ -183,11 +190,11 @@ final class VectorGemm {
             for (jc = 0; jc < n; jc += NC) {
                 nc = Math.min(NC, n - jc);
                 splitRows = balance(rowSlivers) >= balance(ceilDiv(nc, NR));
-                blockFloats = (long) ceilDiv(nc, NR) * NR * KC;
-                int blocksPerGroup = (int) Math.max(1, Math.min(ceilDiv(k, KC), B_GROUP_FLOATS / blockFloats));
+                blockFloats = (long) ceilDiv(nc, NR) * NR * depth;
+                int blocksPerGroup = (int) Math.max(1, Math.min(ceilDiv(k, depth), B_GROUP_FLOATS / blockFloats));
                 packedB = workspace.packedB(blocksPerGroup * blockFloats);
                 for (groupStart = 0; groupStart < k; groupStart = groupEnd) {
-                    groupEnd = (int) Math.min(k, groupStart + (long) blocksPerGroup * KC);
+                    groupEnd = (int) Math.min(k, groupStart + (long) blocksPerGroup * depth);
                     Parallelism.run(threads, this::packGroupB);
                     Parallelism.run(threads, this::computeGroup);
                 }
@@ -199,17 +206,17 @@ final class VectorGemm {
             return (double) units / (ceilDiv(units, threads) * threads);
         }
 
-        /** Packs this thread's share of the group's KC×NC blocks of op(B) into NR-wide slivers. */
+        /** Packs this thread's share of the group's blocks of op(B) into NR-wide slivers. */
         private void packGroupB(int part) {
             int slivers = ceilDiv(nc, NR);
-            int units = ceilDiv(groupEnd - groupStart, KC) * slivers;
+            int units = ceilDiv(groupEnd - groupStart, depth) * slivers;
             int first = (int) ((long) part * units / threads);
             int last = (int) ((long) (part + 1) * units / threads);
             for (int unit = first; unit < last; unit++) {
                 int block = unit / slivers;
                 int s = unit % slivers;
-                int pc = groupStart + block * KC;
-                int kc = Math.min(KC, k - pc);
+                int pc = groupStart + block * depth;
+                int kc = Math.min(depth, k - pc);
                 int col = jc + s * NR;
                 int width = Math.min(NR, n - col);
                 long base = block * blockFloats + (long) s * kc * NR;
@@ -221,7 +228,7 @@ final class VectorGemm {
             }
         }
 
-        /** This thread's rows (or column slivers) of C, over every KC block of the group. */
+        /** This thread's rows (or column slivers) of C, over every block of the group. */
         private void computeGroup(int part) {
             int rowSlivers = ceilDiv(m, MR);
             int colSlivers = ceilDiv(nc, NR);
@@ -238,10 +245,10 @@ final class VectorGemm {
             }
             MemorySegment packedA = workspace.packedA[part];
             MemorySegment tile = workspace.tiles[part];
-            for (int pc = groupStart; pc < groupEnd; pc += KC) {
-                int kc = Math.min(KC, k - pc);
+            for (int pc = groupStart; pc < groupEnd; pc += depth) {
+                int kc = Math.min(depth, k - pc);
                 float blockBeta = pc == 0 ? beta : 1f;
-                long blockBase = (pc - groupStart) / KC * blockFloats;
+                long blockBase = (pc - groupStart) / depth * blockFloats;
                 for (int ic = rowStart; ic < rowEnd; ic += MC) {
                     int mc = Math.min(MC, rowEnd - ic);
                     packBlockA(ic, mc, pc, kc, packedA);
