@@ -1,12 +1,14 @@
 package org.isthmus.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -120,6 +122,15 @@ class GemmTest {
     @MethodSource("large")
     void matchesReferenceOnLargeProducts(Backend backend, GemmCase gemm) {
         check(backend, gemm);
+    }
+
+    /** In the forced-width run (kernels/pom.xml, vector-128-bit) the kernels really use that width. */
+    @Test
+    void usesTheForcedVectorWidth() {
+        String bits = System.getProperty("isthmus.vector.bits");
+        assumeTrue(bits != null, "runs only where -Disthmus.vector.bits is set");
+        String description = Backends.get("vector").description();
+        assertTrue(description.contains(bits + "-bit species"), description);
     }
 
     private static void check(Backend backend, GemmCase gemm) {

@@ -39,7 +39,8 @@ final class NarrowGemm {
     private final int ldb;
     private final int ldc;
     private final VectorGemm.Workspace workspace;
-    private final int threads;
+    /** Parts of row slivers, claimed by the threads one by one. */
+    private final int parts;
     private MemorySegment packedB;
 
     /** Whether this path takes the product: A not transposed and held in a float[], C narrow. */
@@ -66,8 +67,7 @@ final class NarrowGemm {
         this.ldb = ldb;
         this.ldc = ldc;
         this.workspace = workspace;
-        // Each part needs whole row slivers.
-        this.threads = Math.min(threads, Math.ceilDiv(m, MR));
+        this.parts = threads == 1 ? 1 : Math.min(Math.ceilDiv(m, MR), threads * VectorGemm.PARTS_PER_THREAD);
     }
 
     void run() {
@@ -83,13 +83,13 @@ final class NarrowGemm {
                 GemmPacking.rows(b, bOffset + col, ldb, k, width, packedB, base, NR, alpha);
             }
         }
-        Parallelism.run(threads, this::computePart);
+        Parallelism.run(parts, this::computePart);
     }
 
     private void computePart(int part) {
         int rowSlivers = Math.ceilDiv(m, MR);
-        int first = (int) ((long) part * rowSlivers / threads);
-        int last = (int) ((long) (part + 1) * rowSlivers / threads);
+        int first = (int) ((long) part * rowSlivers / parts);
+        int last = (int) ((long) (part + 1) * rowSlivers / parts);
         MemorySegment tile = workspace.tiles[part];
         float[] array = a.array();
         for (int rs = first; rs < last; rs++) {

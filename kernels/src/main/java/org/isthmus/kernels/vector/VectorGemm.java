@@ -4,7 +4,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.isthmus.kernels.Parallelism;
@@ -38,10 +39,19 @@ final class VectorGemm {
     static final int NC = 2048;
     /** Packed B of one group of KC blocks: 16 MiB at most, within L3. */
     static final long B_GROUP_FLOATS = 1L << 22;
+    /**
+     * Each parallel phase is cut into this many parts per thread, claimed one by one: a thread
+     * that starts late (descheduled, waking) takes fewer parts instead of holding up the call.
+     */
+    static final int PARTS_PER_THREAD = 4;
     /** Below this many multiply-adds per thread, a second thread costs more than it saves. */
     private static final long MIN_WORK_PER_THREAD = 1L << 21;
 
-    private static final ConcurrentLinkedQueue<Workspace> WORKSPACES = new ConcurrentLinkedQueue<>();
+    /**
+     * Workspaces kept between calls, one per concurrent caller up to a bound: a burst of callers
+     * does not pin its buffers (up to 16 MiB each) for the life of the JVM.
+     */
+    private static final BlockingQueue<Workspace> WORKSPACES = new ArrayBlockingQueue<>(Math.max(4, Parallelism.threads()));
 
     private VectorGemm() {
     }
@@ -57,14 +67,17 @@ final class VectorGemm {
         Workspace workspace = acquire(threads);
         try {
             GemmOperand aOperand = GemmOperand.of(a);
+            GemmOperand bOperand = GemmOperand.of(b);
+            GemmOperand cOperand = GemmOperand.of(c);
             if (NarrowGemm.suits(transA, aOperand, n)) {
-                new NarrowGemm(transB, m, n, k, alpha, aOperand, aOffset, lda, GemmOperand.of(b), bOffset, ldb,
-                        beta, GemmOperand.of(c), cOffset, ldc, workspace, threads).run();
+                new NarrowGemm(transB, m, n, k, alpha, aOperand, aOffset, lda, bOperand, bOffset, ldb,
+                        beta, cOperand, cOffset, ldc, workspace, threads).run();
             } else {
-                new Call(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb,
-                        beta, c, cOffset, ldc, workspace, threads).run();
+                new Call(transA, transB, m, n, k, alpha, aOperand, aOffset, lda, bOperand, bOffset, ldb,
+                        beta, cOperand, cOffset, ldc, workspace, threads).run();
             }
         } finally {
+            // A full pool drops the workspace; its automatic arena frees the memory.
             WORKSPACES.offer(workspace);
         }
     }
@@ -76,9 +89,10 @@ final class VectorGemm {
     }
 
     private static Workspace acquire(int threads) {
+        int parts = threads * PARTS_PER_THREAD;
         Workspace workspace = WORKSPACES.poll();
-        if (workspace == null || workspace.packedA.length < threads) {
-            workspace = new Workspace(Math.max(threads, Parallelism.threads()));
+        if (workspace == null || workspace.packedA.length < parts) {
+            workspace = new Workspace(Math.max(parts, Parallelism.threads() * PARTS_PER_THREAD));
         }
         return workspace;
     }
@@ -110,11 +124,12 @@ final class VectorGemm {
         final MemorySegment[] tiles;
         private MemorySegment packedB = MemorySegment.NULL;
 
-        Workspace(int threads) {
+        /** Buffers for {@code parts} parts of a parallel phase; part i uses packedA[i] and tiles[i]. */
+        Workspace(int parts) {
             Arena arena = Arena.ofAuto();
-            packedA = new MemorySegment[threads];
-            tiles = new MemorySegment[threads];
-            for (int t = 0; t < threads; t++) {
+            packedA = new MemorySegment[parts];
+            tiles = new MemorySegment[parts];
+            for (int t = 0; t < parts; t++) {
                 packedA[t] = arena.allocate((long) MC * KC * Float.BYTES, 64);
                 tiles[t] = arena.allocate((long) MR * NR * Float.BYTES, 64);
             }
@@ -159,11 +174,14 @@ final class VectorGemm {
         private int groupEnd;
         private long blockFloats;
         private boolean splitRows;
+        /** Parts of the compute phase: row ranges, or (each repacking A) column ranges, one per thread. */
+        private int computeParts;
+        private int packParts;
         private MemorySegment packedB;
 
         Call(boolean transA, boolean transB, int m, int n, int k, float alpha,
-             MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset, int ldb,
-             float beta, MemorySegment c, long cOffset, int ldc, Workspace workspace, int threads) {
+             GemmOperand a, long aOffset, int lda, GemmOperand b, long bOffset, int ldb,
+             float beta, GemmOperand c, long cOffset, int ldc, Workspace workspace, int threads) {
             this.transA = transA;
             this.transB = transB;
             this.m = m;
@@ -171,9 +189,9 @@ final class VectorGemm {
             this.k = k;
             this.alpha = alpha;
             this.beta = beta;
-            this.a = GemmOperand.of(a);
-            this.b = GemmOperand.of(b);
-            this.c = GemmOperand.of(c);
+            this.a = a;
+            this.b = b;
+            this.c = c;
             this.aOffset = aOffset;
             this.bOffset = bOffset;
             this.cOffset = cOffset;
@@ -187,21 +205,24 @@ final class VectorGemm {
 
         /**
          * For each NC-wide panel of B: pack a group of KC blocks of it (as many as fit
-         * {@link #B_GROUP_FLOATS}), then compute them, each phase split over the threads. Two
-         * synchronisations per group, not per block: waking pool threads costs tens of µs.
+         * {@link #B_GROUP_FLOATS}), then compute them, each phase split into parts over the
+         * threads. Two synchronisations per group, not per block.
          */
         void run() {
             int rowSlivers = ceilDiv(m, MR);
             for (jc = 0; jc < n; jc += NC) {
                 nc = Math.min(NC, n - jc);
                 splitRows = balance(rowSlivers) >= balance(ceilDiv(nc, NR));
+                computeParts = threads == 1 ? 1 : splitRows ? Math.min(rowSlivers, threads * PARTS_PER_THREAD) : threads;
                 blockFloats = (long) ceilDiv(nc, NR) * NR * depth;
                 int blocksPerGroup = (int) Math.max(1, Math.min(ceilDiv(k, depth), B_GROUP_FLOATS / blockFloats));
                 packedB = workspace.packedB(blocksPerGroup * blockFloats);
                 for (groupStart = 0; groupStart < k; groupStart = groupEnd) {
                     groupEnd = (int) Math.min(k, groupStart + (long) blocksPerGroup * depth);
-                    Parallelism.run(threads, this::packGroupB);
-                    Parallelism.run(threads, this::computeGroup);
+                    packParts = threads == 1 ? 1
+                            : Math.min(ceilDiv(groupEnd - groupStart, depth) * ceilDiv(nc, NR), threads * PARTS_PER_THREAD);
+                    Parallelism.run(packParts, this::packGroupB);
+                    Parallelism.run(computeParts, this::computeGroup);
                 }
             }
         }
@@ -215,8 +236,8 @@ final class VectorGemm {
         private void packGroupB(int part) {
             int slivers = ceilDiv(nc, NR);
             int units = ceilDiv(groupEnd - groupStart, depth) * slivers;
-            int first = (int) ((long) part * units / threads);
-            int last = (int) ((long) (part + 1) * units / threads);
+            int first = (int) ((long) part * units / packParts);
+            int last = (int) ((long) (part + 1) * units / packParts);
             for (int unit = first; unit < last; unit++) {
                 int block = unit / slivers;
                 int s = unit % slivers;
@@ -242,11 +263,11 @@ final class VectorGemm {
             int sliverStart = 0;
             int sliverEnd = colSlivers;
             if (splitRows) {
-                rowStart = (int) ((long) part * rowSlivers / threads) * MR;
-                rowEnd = Math.min(m, (int) ((long) (part + 1) * rowSlivers / threads) * MR);
+                rowStart = (int) ((long) part * rowSlivers / computeParts) * MR;
+                rowEnd = Math.min(m, (int) ((long) (part + 1) * rowSlivers / computeParts) * MR);
             } else {
-                sliverStart = (int) ((long) part * colSlivers / threads);
-                sliverEnd = (int) ((long) (part + 1) * colSlivers / threads);
+                sliverStart = (int) ((long) part * colSlivers / computeParts);
+                sliverEnd = (int) ((long) (part + 1) * colSlivers / computeParts);
             }
             MemorySegment packedA = workspace.packedA[part];
             MemorySegment tile = workspace.tiles[part];
