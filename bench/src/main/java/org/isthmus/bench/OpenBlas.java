@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.isthmus.kernels.GemmArguments;
 import org.isthmus.kernels.Segments;
 
 /**
@@ -112,18 +113,7 @@ public final class OpenBlas {
     public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                       MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset, int ldb,
                       float beta, MemorySegment c, long cOffset, int ldc) {
-        String shape = "cblas_sgemm(transA=" + transA + ", transB=" + transB
-                + ", m=" + m + ", n=" + n + ", k=" + k + ")";
-        if (m < 0 || n < 0 || k < 0) {
-            throw new IllegalArgumentException("sizes must be >= 0: " + shape);
-        }
-        boolean readsInputs = m > 0 && n > 0 && k > 0;
-        Segments.checkMatrix("a", a, aOffset, lda, transA ? k : m, transA ? m : k, readsInputs, shape);
-        Segments.checkMatrix("b", b, bOffset, ldb, transB ? n : k, transB ? k : n, readsInputs, shape);
-        Segments.checkMatrix("c", c, cOffset, ldc, m, n, m > 0 && n > 0, shape);
-        if (c.isReadOnly()) {
-            throw new IllegalArgumentException("c is a read-only segment: " + shape);
-        }
+        GemmArguments.check(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
         try {
             sgemm.invokeExact(CBLAS_ROW_MAJOR, transA ? CBLAS_TRANS : CBLAS_NO_TRANS,
                     transB ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, k, alpha,

@@ -2,13 +2,18 @@ package org.isthmus.kernels;
 
 import java.lang.foreign.MemorySegment;
 
-/** Validation of sgemm's arguments, with messages that name the argument and the shapes. */
-final class GemmArguments {
+/**
+ * Validation of sgemm's arguments, with messages that name the argument and the shapes: what
+ * {@link CheckedBackend} runs before every backend's kernel, and what any other sgemm entry
+ * point (a benchmark's binding to a peer library) runs before a native call.
+ */
+public final class GemmArguments {
 
     private GemmArguments() {
     }
 
-    static void check(boolean transA, boolean transB, int m, int n, int k, float alpha,
+    /** Throws {@link IllegalArgumentException} unless the call is valid; A and B are only bounds-checked when read. */
+    public static void check(boolean transA, boolean transB, int m, int n, int k, float alpha,
                       MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset, int ldb,
                       MemorySegment c, long cOffset, int ldc) {
         String shape = "sgemm(transA=" + transA + ", transB=" + transB + ", m=" + m + ", n=" + n + ", k=" + k + ")";

@@ -8,9 +8,9 @@ import org.isthmus.kernels.Parallelism;
 
 /**
  * The direct path for narrow products, n ≤ 2·NR (a classifier's output layer, a thin matrix):
- * op(B) is packed once (k×n is small), A is not packed at all. Packing A costs as much as the
+ * op(B) is packed once (k×n is small), A (transposed or not) is not packed at all. Packing A costs as much as the
  * product when each element of A meets only n columns, so the micro-kernel broadcasts straight
- * from six rows of A's float[], over all of k at once (no blocking over k, one merge per tile).
+ * from six rows of op(A) in A's float[], over all of k at once (no blocking over k, one merge per tile).
  * Measured 85–90 GFLOP/s for the kernel, like the packed one.
  */
 final class NarrowGemm {
@@ -23,6 +23,7 @@ final class NarrowGemm {
     /** Widest C this path takes: at most two column slivers, so A is read at most twice. */
     static final int MAX_WIDTH = 2 * NR;
 
+    private final boolean transA;
     private final boolean transB;
     private final int m;
     private final int n;
@@ -43,14 +44,15 @@ final class NarrowGemm {
     private final int parts;
     private MemorySegment packedB;
 
-    /** Whether this path takes the product: A not transposed and held in a float[], C narrow. */
-    static boolean suits(boolean transA, GemmOperand a, int n) {
-        return !transA && a.onArray() && n <= MAX_WIDTH;
+    /** Whether this path takes the product: A held in a float[], C narrow. */
+    static boolean suits(GemmOperand a, int n) {
+        return a.onArray() && n <= MAX_WIDTH;
     }
 
-    NarrowGemm(boolean transB, int m, int n, int k, float alpha, GemmOperand a, long aOffset, int lda,
+    NarrowGemm(boolean transA, boolean transB, int m, int n, int k, float alpha, GemmOperand a, long aOffset, int lda,
                GemmOperand b, long bOffset, int ldb, float beta, GemmOperand c, long cOffset, int ldc,
                VectorGemm.Workspace workspace, int threads) {
+        this.transA = transA;
         this.transB = transB;
         this.m = m;
         this.n = n;
@@ -102,22 +104,25 @@ final class NarrowGemm {
             int a3 = rowStart(Math.min(row + 3, m - 1));
             int a4 = rowStart(Math.min(row + 4, m - 1));
             int a5 = rowStart(Math.min(row + 5, m - 1));
+            // Element p of row r of op(A) is at a_r + p·step: along a stored row, or down a column of Aᵀ.
+            int step = transA ? lda : 1;
             for (int col = 0; col < n; col += NR) {
-                microKernel(k, array, a0, a1, a2, a3, a4, a5, packedB, (long) col * k, tile);
+                microKernel(k, array, a0, a1, a2, a3, a4, a5, step, packedB, (long) col * k, tile);
                 VectorGemm.mergeTile(tile, height, Math.min(NR, n - col), c, cOffset + (long) row * ldc + col, ldc, beta);
             }
         }
     }
 
+    /** Where row {@code row} of op(A) starts in A's array. */
     private int rowStart(int row) {
-        return (int) (a.base() + aOffset + (long) row * lda);
+        return (int) (a.base() + aOffset + (transA ? row : (long) row * lda));
     }
 
     /**
-     * tile = Σ_p A[rows, p]·B[p] for p in [0, k): the six rows of A read where they lie
-     * (starting at a0..a5 in {@code a}), B from its packed NR-wide sliver.
+     * tile = Σ_p op(A)[rows, p]·B[p] for p in [0, k): the six rows of op(A) read where they lie,
+     * element p of row r at {@code a_r + p·step} in {@code a}; B from its packed NR-wide sliver.
      */
-    static void microKernel(int k, float[] a, int a0, int a1, int a2, int a3, int a4, int a5,
+    static void microKernel(int k, float[] a, int a0, int a1, int a2, int a3, int a4, int a5, int step,
                             MemorySegment b, long bBase, MemorySegment tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
@@ -126,25 +131,25 @@ final class NarrowGemm {
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
         long bi = bBase * Float.BYTES;
-        for (int p = 0; p < k; p++, bi += NR * Float.BYTES) {
+        for (int p = 0, ap = 0; p < k; p++, ap += step, bi += NR * Float.BYTES) {
             FloatVector b0 = FloatVector.fromMemorySegment(S, b, bi, ORDER);
             FloatVector b1 = FloatVector.fromMemorySegment(S, b, bi + (long) V * Float.BYTES, ORDER);
-            FloatVector av = FloatVector.broadcast(S, a[a0 + p]);
+            FloatVector av = FloatVector.broadcast(S, a[a0 + ap]);
             c00 = av.fma(b0, c00);
             c01 = av.fma(b1, c01);
-            av = FloatVector.broadcast(S, a[a1 + p]);
+            av = FloatVector.broadcast(S, a[a1 + ap]);
             c10 = av.fma(b0, c10);
             c11 = av.fma(b1, c11);
-            av = FloatVector.broadcast(S, a[a2 + p]);
+            av = FloatVector.broadcast(S, a[a2 + ap]);
             c20 = av.fma(b0, c20);
             c21 = av.fma(b1, c21);
-            av = FloatVector.broadcast(S, a[a3 + p]);
+            av = FloatVector.broadcast(S, a[a3 + ap]);
             c30 = av.fma(b0, c30);
             c31 = av.fma(b1, c31);
-            av = FloatVector.broadcast(S, a[a4 + p]);
+            av = FloatVector.broadcast(S, a[a4 + ap]);
             c40 = av.fma(b0, c40);
             c41 = av.fma(b1, c41);
-            av = FloatVector.broadcast(S, a[a5 + p]);
+            av = FloatVector.broadcast(S, a[a5 + ap]);
             c50 = av.fma(b0, c50);
             c51 = av.fma(b1, c51);
         }

@@ -69,8 +69,8 @@ final class VectorGemm {
             GemmOperand aOperand = GemmOperand.of(a);
             GemmOperand bOperand = GemmOperand.of(b);
             GemmOperand cOperand = GemmOperand.of(c);
-            if (NarrowGemm.suits(transA, aOperand, n)) {
-                new NarrowGemm(transB, m, n, k, alpha, aOperand, aOffset, lda, bOperand, bOffset, ldb,
+            if (NarrowGemm.suits(aOperand, n)) {
+                new NarrowGemm(transA, transB, m, n, k, alpha, aOperand, aOffset, lda, bOperand, bOffset, ldb,
                         beta, cOperand, cOffset, ldc, workspace, threads).run();
             } else {
                 new Call(transA, transB, m, n, k, alpha, aOperand, aOffset, lda, bOperand, bOffset, ldb,
