@@ -104,10 +104,13 @@ final class NarrowGemm {
             int a3 = rowStart(Math.min(row + 3, m - 1));
             int a4 = rowStart(Math.min(row + 4, m - 1));
             int a5 = rowStart(Math.min(row + 5, m - 1));
-            // Element p of row r of op(A) is at a_r + p·step: along a stored row, or down a column of Aᵀ.
-            int step = transA ? lda : 1;
             for (int col = 0; col < n; col += NR) {
-                microKernel(k, array, a0, a1, a2, a3, a4, a5, step, packedB, (long) col * k, tile);
+                if (transA) {
+                    // The rows of op(A) are columns of A: element p of row r is at a_r + p·lda.
+                    microKernelStrided(k, array, a0, a1, a2, a3, a4, a5, lda, packedB, (long) col * k, tile);
+                } else {
+                    microKernel(k, array, a0, a1, a2, a3, a4, a5, packedB, (long) col * k, tile);
+                }
                 VectorGemm.mergeTile(tile, height, Math.min(NR, n - col), c, cOffset + (long) row * ldc + col, ldc, beta);
             }
         }
@@ -119,10 +122,63 @@ final class NarrowGemm {
     }
 
     /**
-     * tile = Σ_p op(A)[rows, p]·B[p] for p in [0, k): the six rows of op(A) read where they lie,
-     * element p of row r at {@code a_r + p·step} in {@code a}; B from its packed NR-wide sliver.
+     * tile = Σ_p A[rows, p]·B[p] for p in [0, k): six rows of A read where they lie, element p
+     * of row r at {@code a_r + p}; B from its packed NR-wide sliver.
      */
-    static void microKernel(int k, float[] a, int a0, int a1, int a2, int a3, int a4, int a5, int step,
+    static void microKernel(int k, float[] a, int a0, int a1, int a2, int a3, int a4, int a5,
+                            MemorySegment b, long bBase, MemorySegment tile) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        long bi = bBase * Float.BYTES;
+        for (int p = 0; p < k; p++, bi += NR * Float.BYTES) {
+            FloatVector b0 = FloatVector.fromMemorySegment(S, b, bi, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, b, bi + (long) V * Float.BYTES, ORDER);
+            FloatVector av = FloatVector.broadcast(S, a[a0 + p]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, a[a1 + p]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, a[a2 + p]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, a[a3 + p]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, a[a4 + p]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, a[a5 + p]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+        }
+        // Stored here, not through a helper: twelve vectors passed to a call C2 leaves out are boxed.
+        long row = (long) NR * Float.BYTES;
+        long half = (long) V * Float.BYTES;
+        c00.intoMemorySegment(tile, 0, ORDER);
+        c01.intoMemorySegment(tile, half, ORDER);
+        c10.intoMemorySegment(tile, row, ORDER);
+        c11.intoMemorySegment(tile, row + half, ORDER);
+        c20.intoMemorySegment(tile, 2 * row, ORDER);
+        c21.intoMemorySegment(tile, 2 * row + half, ORDER);
+        c30.intoMemorySegment(tile, 3 * row, ORDER);
+        c31.intoMemorySegment(tile, 3 * row + half, ORDER);
+        c40.intoMemorySegment(tile, 4 * row, ORDER);
+        c41.intoMemorySegment(tile, 4 * row + half, ORDER);
+        c50.intoMemorySegment(tile, 5 * row, ORDER);
+        c51.intoMemorySegment(tile, 5 * row + half, ORDER);
+    }
+
+    /**
+     * {@link #microKernel} for a transposed A: element p of row r of op(A) is at
+     * {@code a_r + p·step}. A kernel of its own because C2 removes the array range checks only
+     * for a constant stride: one kernel for both costs the untransposed case about 20%.
+     */
+    static void microKernelStrided(int k, float[] a, int a0, int a1, int a2, int a3, int a4, int a5, int step,
                             MemorySegment b, long bBase, MemorySegment tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
