@@ -36,6 +36,21 @@ public record Conv2dShape(int batch, int inChannels, int inHeight, int inWidth,
         return (inWidth + 2 * padW - dilationW * (kernelWidth - 1) - 1) / strideW + 1;
     }
 
+    /** Elements of the input, batch·inChannels·inHeight·inWidth. */
+    public long inputSize() {
+        return (long) batch * inChannels * inHeight * inWidth;
+    }
+
+    /** Elements of the weights, outChannels·inChannels·kernelHeight·kernelWidth. */
+    public long weightSize() {
+        return (long) outChannels * inChannels * kernelHeight * kernelWidth;
+    }
+
+    /** Elements of the output, batch·outChannels·outHeight·outWidth. */
+    public long outputSize() {
+        return (long) batch * outChannels * outHeight() * outWidth();
+    }
+
     private static String describe(int n, int c, int h, int w, int k, int r, int s,
                                    int sh, int sw, int ph, int pw, int dh, int dw) {
         return "input " + n + "x" + c + "x" + h + "x" + w + ", weights " + k + "x" + c + "x" + r + "x" + s

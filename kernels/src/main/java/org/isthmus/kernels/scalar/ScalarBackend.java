@@ -1,7 +1,7 @@
 package org.isthmus.kernels.scalar;
 
-import java.lang.foreign.MemorySegment;
 import org.isthmus.kernels.CheckedBackend;
+import org.isthmus.kernels.KernelSet;
 
 /**
  * Plain loops accumulating in double: the reference every other backend is checked against,
@@ -11,6 +11,11 @@ public final class ScalarBackend extends CheckedBackend {
 
     public static final String NAME = "scalar";
 
+    public ScalarBackend() {
+        super(new KernelSet(ScalarGemm::sgemm, new ScalarSoftmax(), new ScalarNormalization(),
+                new ScalarConvolution(), new ScalarPooling(), new ScalarElementwise(), new ScalarReductions()));
+    }
+
     @Override
     public String name() {
         return NAME;
@@ -19,12 +24,5 @@ public final class ScalarBackend extends CheckedBackend {
     @Override
     public String description() {
         return "reference loops, double accumulation, one thread";
-    }
-
-    @Override
-    protected void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
-                        MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset, int ldb,
-                        float beta, MemorySegment c, long cOffset, int ldc) {
-        ScalarGemm.sgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
     }
 }

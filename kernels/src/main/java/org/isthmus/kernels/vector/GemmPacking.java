@@ -26,7 +26,7 @@ final class GemmPacking {
      * Packs {@code rows} source rows of {@code width} floats (rows {@code ld} apart, starting at
      * element {@code index}) as rows of {@code stride} floats, zero-padded, times {@code scale}.
      */
-    static void rows(GemmOperand src, long index, int ld, int rows, int width,
+    static void rows(Operand src, long index, int ld, int rows, int width,
                      MemorySegment packed, long base, int stride, float scale) {
         if (src.onArray() && scale == 1f && width == stride && width % S.length() == 0) {
             copyRows(src.array(), (int) (src.base() + index), ld, rows, width, packed, base);
@@ -119,7 +119,7 @@ final class GemmPacking {
      * apart) become columns 0..lines-1 of a {@code length × stride} packed block, times
      * {@code scale}; columns lines..stride-1 are zero.
      */
-    static void transposed(GemmOperand src, long index, int ld, int lines, int length,
+    static void transposed(Operand src, long index, int ld, int lines, int length,
                            MemorySegment packed, long base, int stride, float scale) {
         for (int line = 0; line < lines; line++) {
             long from = index + (long) line * ld;

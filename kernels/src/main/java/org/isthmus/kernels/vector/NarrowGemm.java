@@ -30,9 +30,9 @@ final class NarrowGemm {
     private final int k;
     private final float alpha;
     private final float beta;
-    private final GemmOperand a;
-    private final GemmOperand b;
-    private final GemmOperand c;
+    private final Operand a;
+    private final Operand b;
+    private final Operand c;
     private final long aOffset;
     private final long bOffset;
     private final long cOffset;
@@ -45,12 +45,12 @@ final class NarrowGemm {
     private MemorySegment packedB;
 
     /** Whether this path takes the product: A held in a float[], C narrow. */
-    static boolean suits(GemmOperand a, int n) {
+    static boolean suits(Operand a, int n) {
         return a.onArray() && n <= MAX_WIDTH;
     }
 
-    NarrowGemm(boolean transA, boolean transB, int m, int n, int k, float alpha, GemmOperand a, long aOffset, int lda,
-               GemmOperand b, long bOffset, int ldb, float beta, GemmOperand c, long cOffset, int ldc,
+    NarrowGemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Operand a, long aOffset, int lda,
+               Operand b, long bOffset, int ldb, float beta, Operand c, long cOffset, int ldc,
                VectorGemm.Workspace workspace, int threads) {
         this.transA = transA;
         this.transB = transB;

@@ -1,11 +1,16 @@
 package org.isthmus.kernels.vector;
 
-import java.lang.foreign.MemorySegment;
 import org.isthmus.kernels.CheckedBackend;
+import org.isthmus.kernels.KernelSet;
 import org.isthmus.kernels.Parallelism;
 
 /** The Vector API backend: SIMD kernels in pure Java, on the library's thread pool. */
 public final class VectorBackend extends CheckedBackend {
+
+    public VectorBackend() {
+        super(new KernelSet(VectorGemm::sgemm, new VectorSoftmax(), new VectorNormalization(),
+                new VectorConvolution(), new VectorPooling(), new VectorElementwise(), new VectorReductions()));
+    }
 
     @Override
     public String name() {
@@ -17,12 +22,5 @@ public final class VectorBackend extends CheckedBackend {
         return "Vector API, " + Species.FLOAT.vectorBitSize() + "-bit species (" + Species.FLOAT.length()
                 + " floats), gemm tile " + VectorGemm.MR + "x" + VectorGemm.NR + ", "
                 + Parallelism.threads() + " thread(s)";
-    }
-
-    @Override
-    protected void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
-                        MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset, int ldb,
-                        float beta, MemorySegment c, long cOffset, int ldc) {
-        VectorGemm.sgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
     }
 }

@@ -69,9 +69,9 @@ final class VectorGemm {
         int threads = Segments.shareable(a, b, c) ? threadsFor(m, n, k) : 1;
         Workspace workspace = acquire(threads);
         try {
-            GemmOperand aOperand = GemmOperand.of(a);
-            GemmOperand bOperand = GemmOperand.of(b);
-            GemmOperand cOperand = GemmOperand.of(c);
+            Operand aOperand = Operand.of(a);
+            Operand bOperand = Operand.of(b);
+            Operand cOperand = Operand.of(c);
             if (NarrowGemm.suits(aOperand, n)) {
                 new NarrowGemm(transA, transB, m, n, k, alpha, aOperand, aOffset, lda, bOperand, bOffset, ldb,
                         beta, cOperand, cOffset, ldc, workspace, threads).run();
@@ -156,9 +156,9 @@ final class VectorGemm {
         private final int k;
         private final float alpha;
         private final float beta;
-        private final GemmOperand a;
-        private final GemmOperand b;
-        private final GemmOperand c;
+        private final Operand a;
+        private final Operand b;
+        private final Operand c;
         private final long aOffset;
         private final long bOffset;
         private final long cOffset;
@@ -190,8 +190,8 @@ final class VectorGemm {
         private MemorySegment packedB;
 
         Call(boolean transA, boolean transB, int m, int n, int k, float alpha,
-             GemmOperand a, long aOffset, int lda, GemmOperand b, long bOffset, int ldb,
-             float beta, GemmOperand c, long cOffset, int ldc, Workspace workspace, int threads) {
+             Operand a, long aOffset, int lda, Operand b, long bOffset, int ldb,
+             float beta, Operand c, long cOffset, int ldc, Workspace workspace, int threads) {
             this.transA = transA;
             this.transB = transB;
             this.m = m;
@@ -397,7 +397,7 @@ final class VectorGemm {
      * C = beta·C + tile, for the {@code height × width} part of an edge tile that lies inside C:
      * whole vectors where they fit, then single floats.
      */
-    static void mergeEdgeTile(MemorySegment tile, int height, int width, GemmOperand c, long cIndex, int ldc, float beta) {
+    static void mergeEdgeTile(MemorySegment tile, int height, int width, Operand c, long cIndex, int ldc, float beta) {
         int whole = width - width % V;
         FloatVector betaV = FloatVector.broadcast(S, beta);
         for (int i = 0; i < height; i++) {
@@ -430,7 +430,7 @@ final class VectorGemm {
     }
 
     /** C[MR×NR at cIndex] = beta·C + tile, or its part inside C at the edges. */
-    static void mergeTile(MemorySegment tile, int height, int width, GemmOperand c, long cIndex, int ldc, float beta) {
+    static void mergeTile(MemorySegment tile, int height, int width, Operand c, long cIndex, int ldc, float beta) {
         if (height < MR || width < NR) {
             mergeEdgeTile(tile, height, width, c, cIndex, ldc, beta);
         } else if (c.onArray()) {

@@ -3,7 +3,7 @@ package org.isthmus.kernels.vector;
 import java.lang.foreign.MemorySegment;
 
 /**
- * A GEMM input or output as the kernels read it: the backing float[] when the segment is a
+ * A kernel input or output as the kernels read it: the backing float[] when the segment is a
  * heap segment over one (the default for tensors), else the segment itself. The Vector API's
  * heap-segment loads and stores are not intrinsified on JDK 25 (each vector is boxed), so
  * heap data goes through the array.
@@ -12,13 +12,13 @@ import java.lang.foreign.MemorySegment;
  * @param base    the index in {@code array} of the segment's first float
  * @param segment the segment, always set
  */
-record GemmOperand(float[] array, int base, MemorySegment segment) {
+record Operand(float[] array, int base, MemorySegment segment) {
 
-    static GemmOperand of(MemorySegment segment) {
+    static Operand of(MemorySegment segment) {
         if (segment.heapBase().orElse(null) instanceof float[] array && segment.address() % Float.BYTES == 0) {
-            return new GemmOperand(array, (int) (segment.address() / Float.BYTES), segment);
+            return new Operand(array, (int) (segment.address() / Float.BYTES), segment);
         }
-        return new GemmOperand(null, 0, segment);
+        return new Operand(null, 0, segment);
     }
 
     boolean onArray() {

@@ -1,0 +1,44 @@
+package org.isthmus.kernels.vector;
+
+import java.lang.foreign.MemorySegment;
+import org.isthmus.kernels.*;
+
+final class VectorSoftmax implements SoftmaxKernels {
+
+    @Override
+    public void softmax(MemorySegment x, MemorySegment y, int rows, int cols) {
+        throw new UnsupportedOperationException("SKELETON: VectorSoftmax.softmax");
+    }
+
+    @Override
+    public void logSoftmax(MemorySegment x, MemorySegment y, int rows, int cols) {
+        throw new UnsupportedOperationException("SKELETON: VectorSoftmax.logSoftmax");
+    }
+
+    @Override
+    public void logSumExp(MemorySegment x, MemorySegment y, int rows, int cols) {
+        throw new UnsupportedOperationException("SKELETON: VectorSoftmax.logSumExp");
+    }
+
+    @Override
+    public void softmaxBackward(MemorySegment y, MemorySegment dy, MemorySegment dx, int rows, int cols) {
+        throw new UnsupportedOperationException("SKELETON: VectorSoftmax.softmaxBackward");
+    }
+
+    @Override
+    public void logSoftmaxBackward(MemorySegment y, MemorySegment dy, MemorySegment dx, int rows, int cols) {
+        throw new UnsupportedOperationException("SKELETON: VectorSoftmax.logSoftmaxBackward");
+    }
+
+    @Override
+    public void logSumExpBackward(MemorySegment x, MemorySegment lse, MemorySegment dLse, MemorySegment dx,
+                           int rows, int cols) {
+        throw new UnsupportedOperationException("SKELETON: VectorSoftmax.logSumExpBackward");
+    }
+
+    @Override
+    public void softmaxCrossEntropy(MemorySegment logits, MemorySegment targets, float labelSmoothing,
+                             MemorySegment losses, MemorySegment dLogits, int rows, int cols) {
+        throw new UnsupportedOperationException("SKELETON: VectorSoftmax.softmaxCrossEntropy");
+    }
+}
