@@ -122,20 +122,20 @@ class SafetensorsTest {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
             channel.truncate(size - 4);
         }
-        SafetensorsException error = assertThrows(SafetensorsException.class, () -> Safetensors.read(file));
+        FileFormatException error = assertThrows(FileFormatException.class, () -> Safetensors.read(file));
         assertTrue(error.getMessage().contains(file.toString()), error.getMessage());
         assertTrue(error.getMessage().contains("'w'") && error.getMessage().contains("outside the data"), error.getMessage());
 
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
             channel.truncate(20);
         }
-        error = assertThrows(SafetensorsException.class, () -> Safetensors.read(file));
+        error = assertThrows(FileFormatException.class, () -> Safetensors.read(file));
         assertTrue(error.getMessage().contains("header length"), error.getMessage());
 
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
             channel.truncate(5);
         }
-        error = assertThrows(SafetensorsException.class, () -> Safetensors.read(file));
+        error = assertThrows(FileFormatException.class, () -> Safetensors.read(file));
         assertTrue(error.getMessage().contains("fewer than the 8-byte header length"), error.getMessage());
     }
 
@@ -148,22 +148,22 @@ class SafetensorsTest {
         int colon = header.indexOf(':');
         bytes[8 + colon] = ';';
         Files.write(file, bytes);
-        SafetensorsException error = assertThrows(SafetensorsException.class, () -> Safetensors.read(file));
+        FileFormatException error = assertThrows(FileFormatException.class, () -> Safetensors.read(file));
         assertTrue(error.getMessage().contains("not well-formed JSON"), error.getMessage());
 
-        SafetensorsException trailing = assertThrows(SafetensorsException.class, () -> Safetensors.read(
+        FileFormatException trailing = assertThrows(FileFormatException.class, () -> Safetensors.read(
                 handMade("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}} {}", new byte[4])));
         assertTrue(trailing.getMessage().contains("not well-formed JSON"), trailing.getMessage());
-        SafetensorsException notObject = assertThrows(SafetensorsException.class, () -> Safetensors.read(handMade("[1, 2]", new byte[0])));
+        FileFormatException notObject = assertThrows(FileFormatException.class, () -> Safetensors.read(handMade("[1, 2]", new byte[0])));
         assertTrue(notObject.getMessage().contains("start with '{'"), notObject.getMessage());
     }
 
     @Test
     void wrongDtypeIsRefusedByName() throws IOException {
         Path file = handMade("{\"half\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}", new byte[4]);
-        SafetensorsException error = assertThrows(SafetensorsException.class, () -> Safetensors.read(file));
+        FileFormatException error = assertThrows(FileFormatException.class, () -> Safetensors.read(file));
         assertTrue(error.getMessage().contains("'half'") && error.getMessage().contains("F16"), error.getMessage());
-        assertEquals(file, error.file());
+        assertEquals(file.toString(), error.source());
     }
 
     @Test
@@ -188,7 +188,7 @@ class SafetensorsTest {
 
     private void assertRefused(String header, int dataBytes, String expected) throws IOException {
         Path file = handMade(header, new byte[dataBytes]);
-        SafetensorsException error = assertThrows(SafetensorsException.class, () -> Safetensors.read(file), header);
+        FileFormatException error = assertThrows(FileFormatException.class, () -> Safetensors.read(file), header);
         assertTrue(error.getMessage().contains(expected), error.getMessage());
     }
 
