@@ -12,6 +12,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -180,7 +181,12 @@ public final class Safetensors {
         }
         ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
         readFully(file, in, headerBytes, 8);
-        String text = new String(headerBytes.array(), StandardCharsets.UTF_8);
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().decode(headerBytes.flip()).toString();
+        } catch (CharacterCodingException e) {
+            throw new FileFormatException(file.toString(), "the header is not valid UTF-8", e);
+        }
         if (!text.startsWith("{")) {
             throw new FileFormatException(file.toString(), "the header does not start with '{'");
         }

@@ -8,9 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
+import org.isthmus.tensor.Storage;
 import org.isthmus.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,6 +57,9 @@ class SafetensorsTest {
         tensors.put("empty", Tensor.zeros(0, 3));
         // A transposed view: written in its logical row-major order, not its storage order.
         tensors.put("transposed", Tensor.randn(random, 3, 300_001).transpose(0, 1));
+        Tensor offHeap = Tensor.of(Storage.allocateNative(Arena.ofAuto(), 6), 2, 3);
+        offHeap.copy_(Tensor.randn(random, 2, 3));
+        tensors.put("native", offHeap);
         return tensors;
     }
 
@@ -63,7 +69,7 @@ class SafetensorsTest {
         Path file = folder.resolve("model.safetensors");
         Safetensors.write(file, tensors, Map.of("epoch", "3", "model", "mlp"));
         LinkedHashMap<String, Tensor> loaded = Safetensors.read(file);
-        assertEquals(List.of("empty", "layer1.bias", "layer2.weight", "scale", "transposed"), List.copyOf(loaded.keySet()),
+        assertEquals(List.of("empty", "layer1.bias", "layer2.weight", "native", "scale", "transposed"), List.copyOf(loaded.keySet()),
                 "laid out (and read back) in name order");
         for (Map.Entry<String, Tensor> entry : tensors.entrySet()) {
             Tensor back = loaded.get(entry.getKey());
@@ -156,6 +162,10 @@ class SafetensorsTest {
         assertTrue(trailing.getMessage().contains("not well-formed JSON"), trailing.getMessage());
         FileFormatException notObject = assertThrows(FileFormatException.class, () -> Safetensors.read(handMade("[1, 2]", new byte[0])));
         assertTrue(notObject.getMessage().contains("start with '{'"), notObject.getMessage());
+        byte[] latin1 = "{\"caf\u00e9\":{}}".getBytes(StandardCharsets.ISO_8859_1);
+        FileFormatException utf8 = assertThrows(FileFormatException.class,
+                () -> Safetensors.read(handMade(new String(latin1, StandardCharsets.ISO_8859_1), new byte[0], StandardCharsets.ISO_8859_1)));
+        assertTrue(utf8.getMessage().contains("not valid UTF-8"), utf8.getMessage());
     }
 
     @Test
@@ -193,7 +203,11 @@ class SafetensorsTest {
     }
 
     private Path handMade(String header, byte[] data) throws IOException {
-        byte[] json = header.getBytes(StandardCharsets.UTF_8);
+        return handMade(header, data, StandardCharsets.UTF_8);
+    }
+
+    private Path handMade(String header, byte[] data, Charset charset) throws IOException {
+        byte[] json = header.getBytes(charset);
         ByteBuffer buffer = ByteBuffer.allocate(8 + json.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
         buffer.putLong(json.length).put(json).put(data);
         Path file = Files.createTempFile(folder, "hand", ".safetensors");
