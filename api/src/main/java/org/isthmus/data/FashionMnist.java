@@ -42,7 +42,10 @@ public final class FashionMnist {
         this.source = source;
     }
 
-    /** From the folder after {@code --data} (or {@code --data=DIR}) in args, else the system folder, else the embedded subset. */
+    /**
+     * From the folder after {@code --data} (or {@code --data=DIR}) in args, else the system folder, else
+     * the embedded subset. Other arguments are ignored.
+     */
     public static FashionMnist load(String... args) throws IOException {
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--data")) {
@@ -132,7 +135,8 @@ public final class FashionMnist {
             String resource = EMBEDDED_FOLDER + name + ".gz";
             try (InputStream in = FashionMnist.class.getResourceAsStream(resource)) {
                 if (in == null) {
-                    throw new IOException("the embedded Fashion-MNIST subset is missing " + resource + " from the class path");
+                    throw new IOException("the embedded Fashion-MNIST subset is missing " + resource
+                            + " from the class path");
                 }
                 return IdxReader.read(in, "resource " + resource, magic);
             }
@@ -153,18 +157,19 @@ public final class FashionMnist {
         int rows = images.dimensions()[1];
         int columns = images.dimensions()[2];
         if (rows != 28 || columns != 28) {
-            throw new IOException("Fashion-MNIST " + imagesName + " in " + files.location() + " holds " + rows + "×" + columns + " images, not 28×28");
+            throw new IOException("Fashion-MNIST " + imagesName + " in " + files.location() + " holds " + rows + "×"
+                    + columns + " images, not 28×28");
         }
         if (labels.dimensions()[0] != count) {
-            throw new IOException("Fashion-MNIST " + imagesName + " in " + files.location() + " holds " + count + " images but " + labelsName
-                    + " holds " + labels.dimensions()[0] + " labels");
+            throw new IOException("Fashion-MNIST " + imagesName + " in " + files.location() + " holds " + count
+                    + " images but " + labelsName + " holds " + labels.dimensions()[0] + " labels");
         }
         int[] classes = new int[count];
         for (int i = 0; i < count; i++) {
             classes[i] = labels.unsigned(i);
             if (classes[i] >= CLASS_NAMES.size()) {
-                throw new IOException("Fashion-MNIST " + labelsName + " in " + files.location() + ": label " + i + " is " + classes[i]
-                        + ", outside the classes 0–" + (CLASS_NAMES.size() - 1));
+                throw new IOException("Fashion-MNIST " + labelsName + " in " + files.location() + ": label " + i
+                        + " is " + classes[i] + ", outside the classes 0–" + (CLASS_NAMES.size() - 1));
             }
         }
         byte[] bytes = images.values();

@@ -103,7 +103,7 @@ public final class Safetensors {
         Path target = file.toAbsolutePath();
         Path temporary = Files.createTempFile(target.getParent(), target.getFileName() + ".", ".tmp");
         try {
-            try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
                 writeFully(out, prefix);
                 ByteBuffer chunk = ByteBuffer.allocate(CHUNK_FLOATS * Float.BYTES);
                 MemorySegment chunkSegment = MemorySegment.ofBuffer(chunk);
@@ -138,7 +138,7 @@ public final class Safetensors {
                     while (chunk.hasRemaining()) {
                         int read = in.read(chunk, position + chunk.position());
                         if (read < 0) {
-                            throw new FileFormatException(file.toString(), "the file ended inside tensor '" + entry.name() + "'");
+                            throw refused(file, "the file ended inside tensor '" + entry.name() + "'");
                         }
                     }
                     MemorySegment.copy(chunkSegment, LITTLE_ENDIAN_FLOAT, 0, values, done, count);
@@ -170,13 +170,13 @@ public final class Safetensors {
     private static Header readHeader(Path file, FileChannel in) throws IOException {
         long fileSize = in.size();
         if (fileSize < 8) {
-            throw new FileFormatException(file.toString(), "the file holds " + fileSize + " bytes, fewer than the 8-byte header length");
+            throw refused(file, "the file holds " + fileSize + " bytes, fewer than the 8-byte header length");
         }
         ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         readFully(file, in, lengthBytes, 0);
         long headerLength = lengthBytes.flip().getLong();
         if (headerLength < 2 || headerLength > MAX_HEADER_BYTES || headerLength > fileSize - 8) {
-            throw new FileFormatException(file.toString(), "the header length " + Long.toUnsignedString(headerLength)
+            throw refused(file, "the header length " + Long.toUnsignedString(headerLength)
                     + " does not fit the file (" + fileSize + " bytes; at most " + MAX_HEADER_BYTES + " of header)");
         }
         ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
@@ -185,19 +185,19 @@ public final class Safetensors {
         try {
             text = StandardCharsets.UTF_8.newDecoder().decode(headerBytes.flip()).toString();
         } catch (CharacterCodingException e) {
-            throw new FileFormatException(file.toString(), "the header is not valid UTF-8", e);
+            throw refused(file, "the header is not valid UTF-8", e);
         }
         if (!text.startsWith("{")) {
-            throw new FileFormatException(file.toString(), "the header does not start with '{'");
+            throw refused(file, "the header does not start with '{'");
         }
         JsonNode root;
         try {
             root = JSON.readTree(text);
         } catch (JacksonException e) {
-            throw new FileFormatException(file.toString(), "the header is not well-formed JSON: " + e.getOriginalMessage(), e);
+            throw refused(file, "the header is not well-formed JSON: " + e.getOriginalMessage(), e);
         }
         if (root == null || !root.isObject()) {
-            throw new FileFormatException(file.toString(), "the header is not a JSON object");
+            throw refused(file, "the header is not a JSON object");
         }
         long dataStart = 8 + headerLength;
         long dataLength = fileSize - dataStart;
@@ -216,14 +216,14 @@ public final class Safetensors {
         long expectedBegin = 0;
         for (Entry entry : entries) {
             if (entry.begin() != expectedBegin) {
-                throw new FileFormatException(file.toString(), "tensor '" + entry.name() + "' starts at byte " + entry.begin()
+                throw refused(file, "tensor '" + entry.name() + "' starts at byte " + entry.begin()
                         + " of the data but the tensors before it end at " + expectedBegin
                         + (entry.begin() < expectedBegin ? " (overlap)" : " (gap)"));
             }
             expectedBegin = entry.end();
         }
         if (expectedBegin != dataLength) {
-            throw new FileFormatException(file.toString(), "the tensors cover " + expectedBegin + " bytes of data but the file holds "
+            throw refused(file, "the tensors cover " + expectedBegin + " bytes of data but the file holds "
                     + dataLength + " after the header");
         }
         return new Header(dataStart, entries, metadata);
@@ -231,11 +231,11 @@ public final class Safetensors {
 
     private static void readMetadata(Path file, JsonNode node, Map<String, String> metadata) throws FileFormatException {
         if (!node.isObject()) {
-            throw new FileFormatException(file.toString(), METADATA_KEY + " is not a JSON object");
+            throw refused(file, METADATA_KEY + " is not a JSON object");
         }
         for (Map.Entry<String, JsonNode> field : node.properties()) {
             if (!field.getValue().isTextual()) {
-                throw new FileFormatException(file.toString(), METADATA_KEY + "." + field.getKey() + " is not a string");
+                throw refused(file, METADATA_KEY + "." + field.getKey() + " is not a string");
             }
             metadata.put(field.getKey(), field.getValue().textValue());
         }
@@ -244,25 +244,26 @@ public final class Safetensors {
     private static Entry readEntry(Path file, String name, JsonNode node, long dataLength) throws FileFormatException {
         String where = "tensor '" + name + "'";
         if (!node.isObject()) {
-            throw new FileFormatException(file.toString(), where + " is not a JSON object");
+            throw refused(file, where + " is not a JSON object");
         }
         JsonNode dtype = node.get("dtype");
         if (dtype == null || !dtype.isTextual()) {
-            throw new FileFormatException(file.toString(), where + " has no dtype string");
+            throw refused(file, where + " has no dtype string");
         }
         if (!dtype.textValue().equals("F32")) {
-            throw new FileFormatException(file.toString(), where + " has dtype " + dtype.textValue() + "; only F32 is supported");
+            throw refused(file, where + " has dtype " + dtype.textValue() + "; only F32 is supported");
         }
         JsonNode shapeNode = node.get("shape");
         if (shapeNode == null || !shapeNode.isArray()) {
-            throw new FileFormatException(file.toString(), where + " has no shape array");
+            throw refused(file, where + " has no shape array");
         }
         int[] shape = new int[shapeNode.size()];
         long numel = 1;
         for (int d = 0; d < shape.length; d++) {
             JsonNode size = shapeNode.get(d);
             if (!size.canConvertToInt() || !size.isIntegralNumber() || size.intValue() < 0) {
-                throw new FileFormatException(file.toString(), where + " has shape " + shapeNode + ": sizes must be whole numbers in [0, 2^31)");
+                throw refused(file, where + " has shape " + shapeNode
+                        + ": sizes must be whole numbers in [0, 2^31)");
             }
             shape[d] = size.intValue();
             // Capped at 2^31 (more than a heap tensor holds) so the product cannot overflow; a 0 size still gives 0.
@@ -272,19 +273,27 @@ public final class Safetensors {
         if (offsets == null || !offsets.isArray() || offsets.size() != 2
                 || !offsets.get(0).canConvertToLong() || !offsets.get(0).isIntegralNumber()
                 || !offsets.get(1).canConvertToLong() || !offsets.get(1).isIntegralNumber()) {
-            throw new FileFormatException(file.toString(), where + " has data_offsets " + offsets + "; expected [begin, end]");
+            throw refused(file, where + " has data_offsets " + offsets + "; expected [begin, end]");
         }
         long begin = offsets.get(0).longValue();
         long end = offsets.get(1).longValue();
         if (begin < 0 || end < begin || end > dataLength) {
-            throw new FileFormatException(file.toString(), where + " has data_offsets [" + begin + ", " + end
+            throw refused(file, where + " has data_offsets [" + begin + ", " + end
                     + "] outside the data (" + dataLength + " bytes)");
         }
         if (numel > Integer.MAX_VALUE - 8 || numel * Float.BYTES != end - begin) {
-            throw new FileFormatException(file.toString(), where + " has shape " + Arrays.toString(shape) + " (" + numel
+            throw refused(file, where + " has shape " + Arrays.toString(shape) + " (" + numel
                     + " F32 elements) but data_offsets [" + begin + ", " + end + "] hold " + (end - begin) + " bytes");
         }
         return new Entry(name, shape, begin, end);
+    }
+
+    private static FileFormatException refused(Path file, String problem) {
+        return new FileFormatException(file.toString(), problem);
+    }
+
+    private static FileFormatException refused(Path file, String problem, Throwable cause) {
+        return new FileFormatException(file.toString(), problem, cause);
     }
 
     private static void writeElements(FileChannel out, Tensor tensor, ByteBuffer chunk, MemorySegment chunkSegment)
@@ -312,7 +321,7 @@ public final class Safetensors {
     private static void readFully(Path file, FileChannel in, ByteBuffer buffer, long position) throws IOException {
         while (buffer.hasRemaining()) {
             if (in.read(buffer, position + buffer.position()) < 0) {
-                throw new FileFormatException(file.toString(), "the file ended at byte " + (position + buffer.position())
+                throw refused(file, "the file ended at byte " + (position + buffer.position())
                         + " while reading the header");
             }
         }

@@ -44,12 +44,14 @@ public final class Metrics {
      */
     public static int[] argmaxRows(Tensor scores) {
         if (scores.dim() != 2) {
-            throw new IllegalArgumentException("argmaxRows needs scores shaped [N, C]; got " + Arrays.toString(scores.shape()));
+            throw new IllegalArgumentException("argmaxRows needs scores shaped [N, C]; got "
+                    + Arrays.toString(scores.shape()));
         }
         int rows = scores.size(0);
         int columns = scores.size(1);
         if (columns == 0) {
-            throw new IllegalArgumentException("argmaxRows: scores " + Arrays.toString(scores.shape()) + " have no columns");
+            throw new IllegalArgumentException("argmaxRows: scores " + Arrays.toString(scores.shape())
+                    + " have no columns");
         }
         float[] values = scores.toArray();
         int[] best = new int[rows];
@@ -73,7 +75,8 @@ public final class Metrics {
         for (int i = 0; i < values.length; i++) {
             float v = values[i];
             if (v != Math.rint(v) || v < 0 || v > 1 << 24) {
-                throw new IllegalArgumentException("label " + i + " is " + v + ", not a class index (a whole number in [0, 2^24])");
+                throw new IllegalArgumentException("label " + i + " is " + v
+                        + ", not a class index (a whole number in [0, 2^24])");
             }
             classes[i] = (int) v;
         }
@@ -160,13 +163,15 @@ public final class Metrics {
 
     static void checkSameLength(String name, int length, String otherName, int otherLength) {
         if (length != otherLength) {
-            throw new IllegalArgumentException(name + " has " + length + " values but " + otherName + " has " + otherLength);
+            throw new IllegalArgumentException(name + " has " + length + " values but " + otherName + " has "
+                    + otherLength);
         }
     }
 
     static void checkClass(String name, int index, int label, int classes) {
         if (label < 0 || label >= classes) {
-            throw new IllegalArgumentException(name + "[" + index + "] = " + label + " is outside the classes [0, " + classes + ")");
+            throw new IllegalArgumentException(name + "[" + index + "] = " + label + " is outside the classes [0, "
+                    + classes + ")");
         }
     }
 
