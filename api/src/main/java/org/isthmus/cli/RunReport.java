@@ -46,6 +46,10 @@ final class RunReport {
                 .xAxisTitle("epoch").yAxisTitle("accuracy").build();
         accuracy.addSeries("accuracy", x, epochs.stream().mapToDouble(Epoch::testAccuracy).toArray());
         accuracy.addSeries("macro-F1", x, epochs.stream().mapToDouble(Epoch::macroF1).toArray());
+        for (XYChart chart : List.of(losses, accuracy)) {
+            chart.getStyler().setYAxisDecimalPattern("0.000");
+            chart.getStyler().setXAxisDecimalPattern("0");
+        }
         String name = file.toString();
         String withoutExtension = name.endsWith(".png") ? name.substring(0, name.length() - 4) : name;
         BitmapEncoder.saveBitmap(List.of(losses, accuracy), 1, 2, withoutExtension, BitmapEncoder.BitmapFormat.PNG);

@@ -34,6 +34,7 @@ final class TrainCommand {
     static void run(TrainOptions options) throws IOException {
         System.setProperty("isthmus.backend", options.backend());
         System.out.println(Backends.describe());
+        Backends.current();
         FashionMnist data = options.data() == null ? FashionMnist.load() : FashionMnist.fromFolder(options.data());
         System.out.println("data: " + data.source() + "; " + data.train().size() + " training, " + data.test().size()
                 + " test images");
@@ -52,7 +53,7 @@ final class TrainCommand {
             long start = System.nanoTime();
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("epoch " + epoch + "/" + options.epochs())
                     .setInitialMax(data.train().size()).setStyle(ProgressBarStyle.ASCII).setUnit(" img", 1)
-                    .showSpeed().setUpdateIntervalMillis(250).build();
+                    .setMaxRenderedLength(110).showSpeed().setUpdateIntervalMillis(250).build();
                  DataLoader.EpochIterator batches = loader.epoch(epoch - 1)) {
                 while (batches.hasNext()) {
                     Batch batch = batches.next();
