@@ -18,10 +18,56 @@ public final class Functional {
     private Functional() {
     }
 
-    /** x·wᵀ + b for x [..., in], w [out, in], b [out] or null. */
+    /**
+     * x·wᵀ + b for x [..., in], w [out, in], b [out] or null, as one operation: its backward pass computes
+     * dx = dy·w, dw = dyᵀ·x and db = Σ dy with sgemm, writing each gradient in its parameter's own layout.
+     */
     public static Tensor linear(Tensor x, Tensor w, Tensor b) {
-        Tensor y = x.matmul(w.t());
-        return b == null ? y : y.add(b);
+        if (x.dim() < 1 || w.dim() != 2 || x.size(-1) != w.size(1)) {
+            throw new IllegalArgumentException("linear needs x [..., in] and w [out, in], got " + Shapes.format(x.shape())
+                    + " and " + Shapes.format(w.shape()));
+        }
+        int in = w.size(1);
+        int out = w.size(0);
+        checkParameter(b, new int[] {out}, "linear", "b");
+        Tensor xc = x.reshape(-1, in).contiguous();
+        Tensor wc = w.contiguous();
+        Tensor bc = b == null ? null : b.contiguous();
+        int rows = xc.size(0);
+        Tensor y = Tensor.empty(new int[] {rows, out});
+        Kernels.backend().sgemm(false, true, rows, out, in, 1f, xc.segment(), 0, Math.max(1, in), wc.segment(), 0,
+                Math.max(1, in), 0f, y.segment(), 0, Math.max(1, out));
+        if (bc != null && rows > 0) {
+            Kernels.backend().binary(BinaryOp.ADD, y.segment(), bc.segment(), Broadcast.ROW, y.segment(), rows, out);
+        }
+        SavedTensor savedX = new SavedTensor(xc, "linear");
+        SavedTensor savedW = new SavedTensor(wc, "linear");
+        Tensor result = Autograd.record("linear", y, new Tensor[] {xc, wc, bc}, grad -> {
+            MemorySegment dy = grad.contiguous().segment();
+            Tensor dx = null;
+            if (xc.requiresGrad()) {
+                dx = Tensor.empty(new int[] {rows, in});
+                Kernels.backend().sgemm(false, false, rows, in, out, 1f, dy, 0, Math.max(1, out), savedW.get().segment(), 0,
+                        Math.max(1, in), 0f, dx.segment(), 0, Math.max(1, in));
+            }
+            Tensor dw = null;
+            if (wc.requiresGrad()) {
+                dw = Tensor.empty(new int[] {out, in});
+                Kernels.backend().sgemm(true, false, out, in, rows, 1f, dy, 0, Math.max(1, out), savedX.get().segment(), 0,
+                        Math.max(1, in), 0f, dw.segment(), 0, Math.max(1, in));
+            }
+            Tensor db = null;
+            if (bc != null && bc.requiresGrad()) {
+                db = Tensor.empty(new int[] {out});
+                if (rows > 0) {
+                    Kernels.backend().sum(dy, db.segment(), 1, rows, out);
+                }
+            }
+            return new Tensor[] {dx, dw, db};
+        });
+        int[] outShape = x.shape();
+        outShape[outShape.length - 1] = out;
+        return result.reshape(outShape);
     }
 
     /**

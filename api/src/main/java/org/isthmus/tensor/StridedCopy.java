@@ -32,9 +32,20 @@ final class StridedCopy {
         int[] index = new int[rank];
         long srcBase = src.offset();
         long dstBase = dst.offset();
+        float[] fromArray = from.array();
+        float[] toArray = to.array();
+        boolean heap = fromArray != null && toArray != null;
         for (long done = 0; done < n; done += inner) {
-            for (int i = 0; i < inner; i++) {
-                to.set(dstBase + (long) i * dstInner, from.get(srcBase + (long) i * srcInner));
+            if (heap) {
+                int s = (int) srcBase;
+                int d = (int) dstBase;
+                for (int i = 0; i < inner; i++) {
+                    toArray[d + i * dstInner] = fromArray[s + i * srcInner];
+                }
+            } else {
+                for (int i = 0; i < inner; i++) {
+                    to.set(dstBase + (long) i * dstInner, from.get(srcBase + (long) i * srcInner));
+                }
             }
             for (int d = rank - 2; d >= 0; d--) {
                 index[d]++;

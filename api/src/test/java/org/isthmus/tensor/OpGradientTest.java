@@ -88,6 +88,8 @@ class OpGradientTest {
     @Test
     void networkOperations() {
         check("linear", in -> Functional.linear(in[0], in[1], in[2]), randn(70, 4, 5), randn(71, 3, 5), randn(72, 3));
+        check("linear on a batch of sequences, no bias", in -> Functional.linear(in[0], in[1], null),
+                randn(69, 2, 3, 5), randn(71, 4, 5));
         check("conv2d", in -> Functional.conv2d(in[0], in[1], in[2], 1, 1, 1), randn(73, 2, 2, 5, 5), randn(74, 3, 2, 3, 3),
                 randn(75, 3));
         check("conv2d stride 2 dilation 2", in -> Functional.conv2d(in[0], in[1], null, 2, 0, 2),
