@@ -98,7 +98,7 @@ final class VectorReductions implements ReductionKernels {
                 ArrayMath.accumulateSquaredDeviation(squares.array, 0, row.array, row.offset, mean.array, 0, length);
             }
             Window out = staging.window(3).write(ys, (long) o * inner + column, length);
-            ArrayMath.map(VectorOperators.DIV, squares.array, 0, divisor, out.array, out.offset, length);
+            ArrayMath.divide(squares.array, 0, divisor, out.array, out.offset, length);
             out.flush();
         }, x, y);
     }
@@ -124,7 +124,7 @@ final class VectorReductions implements ReductionKernels {
         forEachColumnChunk(outer, size, inner, (staging, o, column, length) -> {
             Window grad = staging.window(0).read(dys, (long) o * inner + column, length);
             Window scaled = staging.window(1).zeros(length);
-            ArrayMath.map(VectorOperators.MUL, grad.array, grad.offset, scale, scaled.array, 0, length);
+            ArrayMath.multiply(grad.array, grad.offset, scale, scaled.array, 0, length);
             for (int s = 0; s < size; s++) {
                 Window out = staging.window(2).write(dxs, at(o, s, column, size, inner), length);
                 System.arraycopy(scaled.array, 0, out.array, out.offset, length);
@@ -173,7 +173,7 @@ final class VectorReductions implements ReductionKernels {
             Window mean = columnMean(staging, xs, o, column, length, size, inner);
             Window grad = staging.window(2).read(dys, (long) o * inner + column, length);
             Window factor = staging.window(3).zeros(length);
-            ArrayMath.map(VectorOperators.MUL, grad.array, grad.offset, twoOverDivisor, factor.array, 0, length);
+            ArrayMath.multiply(grad.array, grad.offset, twoOverDivisor, factor.array, 0, length);
             for (int s = 0; s < size; s++) {
                 long start = at(o, s, column, size, inner);
                 Window row = staging.window(1).read(xs, start, length);
@@ -196,7 +196,7 @@ final class VectorReductions implements ReductionKernels {
         forEachColumnChunk(outer, size, inner, (staging, o, column, length) -> {
             Window sum = columnSum(staging, xs, o, column, length, size, inner);
             Window out = staging.window(2).write(ys, (long) o * inner + column, length);
-            ArrayMath.map(VectorOperators.DIV, sum.array, 0, divisor, out.array, out.offset, length);
+            ArrayMath.divide(sum.array, 0, divisor, out.array, out.offset, length);
             out.flush();
         }, x, y);
     }
@@ -214,7 +214,7 @@ final class VectorReductions implements ReductionKernels {
     /** In window 0: the mean over s of x[o, s, column …]. */
     private static Window columnMean(Staging staging, Operand x, int o, int column, int length, int size, int inner) {
         Window mean = columnSum(staging, x, o, column, length, size, inner);
-        ArrayMath.map(VectorOperators.DIV, mean.array, 0, (float) size, mean.array, 0, length);
+        ArrayMath.divide(mean.array, 0, (float) size, mean.array, 0, length);
         return mean;
     }
 
