@@ -1,6 +1,7 @@
 package org.isthmus.kernels.vector;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -17,6 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class ArrayMath {
 
     private static final VectorSpecies<Float> S = Species.FLOAT;
+    private static final VectorSpecies<Integer> I = S.withLanes(int.class);
     private static final int V = S.length();
 
     private ArrayMath() {
@@ -420,5 +422,26 @@ final class ArrayMath {
             }
         }
         return -1;
+    }
+
+    /** Where a running max meets row s: best, bestIndex take x where x > best or x is the first NaN. */
+    static void updateMax(float[] best, int[] bestIndex, float[] x, int xo, int s, int n) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += V) {
+            FloatVector b = FloatVector.fromArray(S, best, i);
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            VectorMask<Float> better = v.compare(VectorOperators.GT, b)
+                    .or(v.test(VectorOperators.IS_NAN).andNot(b.test(VectorOperators.IS_NAN)));
+            b.blend(v, better).intoArray(best, i);
+            IntVector.fromArray(I, bestIndex, i).blend(s, better.cast(I)).intoArray(bestIndex, i);
+        }
+        for (; i < n; i++) {
+            float v = x[xo + i];
+            if (v > best[i] || Float.isNaN(v) && !Float.isNaN(best[i])) {
+                best[i] = v;
+                bestIndex[i] = s;
+            }
+        }
     }
 }
