@@ -34,7 +34,7 @@ final class Staging {
     private static final ThreadLocal<Staging> PER_THREAD = ThreadLocal.withInitial(Staging::new);
 
     private final Window[] windows = new Window[WINDOWS];
-    private int[] ints = new int[CHUNK];
+    private final int[][] intBuffers = {new int[CHUNK], new int[CHUNK]};
 
     private Staging() {
         for (int i = 0; i < WINDOWS; i++) {
@@ -51,12 +51,12 @@ final class Staging {
         return windows[slot];
     }
 
-    /** A per-thread int[] of at least length elements (argmax and index outputs are staged here). */
-    int[] ints(int length) {
-        if (ints.length < length) {
-            ints = new int[length];
+    /** Per-thread int[] number slot (0 or 1) of at least length elements, for indices. */
+    int[] ints(int slot, int length) {
+        if (intBuffers[slot].length < length) {
+            intBuffers[slot] = new int[length];
         }
-        return ints;
+        return intBuffers[slot];
     }
 
     /** Copies length ints from a staged int[] to an int32 segment, from element start. */

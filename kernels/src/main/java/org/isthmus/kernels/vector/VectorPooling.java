@@ -9,10 +9,10 @@ import org.isthmus.kernels.vector.Staging.Window;
 
 /**
  * 2-D pooling, one (batch, channel) plane at a time on float[] ({@link Staging} stages a native
- * plane whole), planes split over the library pool. The window loops are scalar: with stride 2
- * the outputs of one row read every other input, which would need lane shuffles that are not
- * intrinsified everywhere, and a 2×2 window holds too few elements to fill a vector. The work per
- * element is small, so these run near the speed of reading the plane; see bench/NOTES.md.
+ * plane whole), planes split over the library pool. The forward passes reduce each window's rows
+ * with SIMD along the input row (contiguous), then its columns with a short scalar loop: with
+ * stride 2 the outputs of a row read every other column, which would need lane shuffles that are
+ * not intrinsified everywhere. The backward passes scatter, scalar.
  * Semantics as in the reference: padding never wins a max and adds zeros to an average
  * (count_include_pad), ties go to the first element in window order, a NaN wins (the first one).
  */
@@ -27,8 +27,9 @@ final class VectorPooling implements PoolingKernels {
         forEachPlane(shape, (staging, plane) -> {
             Window in = staging.window(0).read(xs, plane * inPlane, inPlane);
             Window out = staging.window(1).write(ys, plane * outPlane, outPlane);
-            int[] index = staging.ints(outPlane);
-            maxPlane(shape, in.array, in.offset, out.array, out.offset, index);
+            int[] index = staging.ints(0, outPlane);
+            maxPlane(shape, in.array, in.offset, out.array, out.offset, index, staging.window(2).zeros(shape.inWidth()).array,
+                    staging.ints(1, shape.inWidth()));
             out.flush();
             Staging.storeInts(index, argmax, plane * outPlane, outPlane);
         }, x, y, argmax);
@@ -42,7 +43,7 @@ final class VectorPooling implements PoolingKernels {
         int outPlane = shape.outHeight() * shape.outWidth();
         forEachPlane(shape, (staging, plane) -> {
             Window grad = staging.window(0).read(dys, plane * outPlane, outPlane);
-            int[] index = staging.ints(outPlane);
+            int[] index = staging.ints(0, outPlane);
             Staging.loadInts(argmax, plane * outPlane, index, outPlane);
             Window out = staging.window(1).write(dxs, plane * inPlane, inPlane);
             float[] g = grad.array;
@@ -66,7 +67,7 @@ final class VectorPooling implements PoolingKernels {
         forEachPlane(shape, (staging, plane) -> {
             Window in = staging.window(0).read(xs, plane * inPlane, inPlane);
             Window out = staging.window(1).write(ys, plane * outPlane, outPlane);
-            averagePlane(shape, in.array, in.offset, out.array, out.offset);
+            averagePlane(shape, in.array, in.offset, out.array, out.offset, staging.window(2).zeros(shape.inWidth()).array);
             out.flush();
         }, x, y);
     }
@@ -86,26 +87,40 @@ final class VectorPooling implements PoolingKernels {
         }, dy, dx);
     }
 
-    private static void maxPlane(Pool2dShape shape, float[] x, int xo, float[] y, int yo, int[] argmax) {
+    /**
+     * Per output row, in two steps: the max over the window's rows of every input column, with its
+     * row (SIMD along the row, {@link ArrayMath#updateMax}); then, per output, the max over the
+     * window's columns of those. Ties go to the smaller flat index h·width + w, which is the first
+     * in row-major window order.
+     */
+    private static void maxPlane(Pool2dShape shape, float[] x, int xo, float[] y, int yo, int[] argmax,
+                                 float[] columnMax, int[] columnRow) {
         int width = shape.inWidth();
         int outWidth = shape.outWidth();
         for (int oh = 0; oh < shape.outHeight(); oh++) {
             int h0 = oh * shape.strideH() - shape.padH();
             int hFrom = Math.max(h0, 0);
             int hTo = Math.min(h0 + shape.kernelHeight(), shape.inHeight());
+            System.arraycopy(x, xo + hFrom * width, columnMax, 0, width);
+            Arrays.fill(columnRow, 0, width, hFrom);
+            for (int h = hFrom + 1; h < hTo; h++) {
+                ArrayMath.updateMax(columnMax, columnRow, x, xo + h * width, h, width);
+            }
             for (int ow = 0; ow < outWidth; ow++) {
                 int w0 = ow * shape.strideW() - shape.padW();
                 int wFrom = Math.max(w0, 0);
                 int wTo = Math.min(w0 + shape.kernelWidth(), width);
-                int bestIndex = hFrom * width + wFrom;
-                float best = x[xo + bestIndex];
-                for (int h = hFrom; h < hTo; h++) {
-                    for (int at = h * width + wFrom; at < h * width + wTo; at++) {
-                        float value = x[xo + at];
-                        if (value > best || value != value && best == best) {
-                            best = value;
-                            bestIndex = at;
-                        }
+                float best = columnMax[wFrom];
+                int bestIndex = columnRow[wFrom] * width + wFrom;
+                for (int w = wFrom + 1; w < wTo; w++) {
+                    float value = columnMax[w];
+                    int index = columnRow[w] * width + w;
+                    boolean wins = value > best
+                            || value != value && (best == best || index < bestIndex)
+                            || value == best && index < bestIndex;
+                    if (wins) {
+                        best = value;
+                        bestIndex = index;
                     }
                 }
                 y[yo + oh * outWidth + ow] = best;
@@ -114,7 +129,8 @@ final class VectorPooling implements PoolingKernels {
         }
     }
 
-    private static void averagePlane(Pool2dShape shape, float[] x, int xo, float[] y, int yo) {
+    /** As {@link #maxPlane}: column sums over the window's rows (SIMD), then sums over its columns. */
+    private static void averagePlane(Pool2dShape shape, float[] x, int xo, float[] y, int yo, float[] columnSum) {
         int width = shape.inWidth();
         int outWidth = shape.outWidth();
         float window = (float) shape.kernelHeight() * shape.kernelWidth();
@@ -122,15 +138,17 @@ final class VectorPooling implements PoolingKernels {
             int h0 = oh * shape.strideH() - shape.padH();
             int hFrom = Math.max(h0, 0);
             int hTo = Math.min(h0 + shape.kernelHeight(), shape.inHeight());
+            System.arraycopy(x, xo + hFrom * width, columnSum, 0, width);
+            for (int h = hFrom + 1; h < hTo; h++) {
+                ArrayMath.accumulate(columnSum, 0, x, xo + h * width, width);
+            }
             for (int ow = 0; ow < outWidth; ow++) {
                 int w0 = ow * shape.strideW() - shape.padW();
                 int wFrom = Math.max(w0, 0);
                 int wTo = Math.min(w0 + shape.kernelWidth(), width);
                 float sum = 0f;
-                for (int h = hFrom; h < hTo; h++) {
-                    for (int at = h * width + wFrom; at < h * width + wTo; at++) {
-                        sum += x[xo + at];
-                    }
+                for (int w = wFrom; w < wTo; w++) {
+                    sum += columnSum[w];
                 }
                 y[yo + oh * outWidth + ow] = sum / window;
             }

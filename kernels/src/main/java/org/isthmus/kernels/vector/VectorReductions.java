@@ -3,11 +3,6 @@ package org.isthmus.kernels.vector;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 import org.isthmus.kernels.Parallelism;
 import org.isthmus.kernels.ReductionKernels;
 import org.isthmus.kernels.vector.Staging.Window;
@@ -26,9 +21,6 @@ import org.isthmus.kernels.vector.Staging.Window;
  */
 final class VectorReductions implements ReductionKernels {
 
-    private static final VectorSpecies<Float> S = Species.FLOAT;
-    private static final VectorSpecies<Integer> I = S.withLanes(int.class);
-    private static final int V = S.length();
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
 
@@ -60,13 +52,13 @@ final class VectorReductions implements ReductionKernels {
         }
         forEachColumnChunk(outer, size, inner, (staging, o, column, length) -> {
             Window best = staging.window(0).zeros(length);
-            int[] bestIndex = staging.ints(length);
+            int[] bestIndex = staging.ints(0, length);
             Window first = staging.window(1).read(xs, at(o, 0, column, size, inner), length);
             System.arraycopy(first.array, first.offset, best.array, 0, length);
             Arrays.fill(bestIndex, 0, length, 0);
             for (int s = 1; s < size; s++) {
                 Window row = staging.window(1).read(xs, at(o, s, column, size, inner), length);
-                updateMax(best.array, bestIndex, row.array, row.offset, s, length);
+                ArrayMath.updateMax(best.array, bestIndex, row.array, row.offset, s, length);
             }
             Window out = staging.window(2).write(ys, (long) o * inner + column, length);
             System.arraycopy(best.array, 0, out.array, out.offset, length);
@@ -98,7 +90,7 @@ final class VectorReductions implements ReductionKernels {
                 ArrayMath.accumulateSquaredDeviation(squares.array, 0, row.array, row.offset, mean.array, 0, length);
             }
             Window out = staging.window(3).write(ys, (long) o * inner + column, length);
-            ArrayMath.map(VectorOperators.DIV, squares.array, 0, divisor, out.array, out.offset, length);
+            ArrayMath.divide(squares.array, 0, divisor, out.array, out.offset, length);
             out.flush();
         }, x, y);
     }
@@ -124,7 +116,7 @@ final class VectorReductions implements ReductionKernels {
         forEachColumnChunk(outer, size, inner, (staging, o, column, length) -> {
             Window grad = staging.window(0).read(dys, (long) o * inner + column, length);
             Window scaled = staging.window(1).zeros(length);
-            ArrayMath.map(VectorOperators.MUL, grad.array, grad.offset, scale, scaled.array, 0, length);
+            ArrayMath.multiply(grad.array, grad.offset, scale, scaled.array, 0, length);
             for (int s = 0; s < size; s++) {
                 Window out = staging.window(2).write(dxs, at(o, s, column, size, inner), length);
                 System.arraycopy(scaled.array, 0, out.array, out.offset, length);
@@ -173,7 +165,7 @@ final class VectorReductions implements ReductionKernels {
             Window mean = columnMean(staging, xs, o, column, length, size, inner);
             Window grad = staging.window(2).read(dys, (long) o * inner + column, length);
             Window factor = staging.window(3).zeros(length);
-            ArrayMath.map(VectorOperators.MUL, grad.array, grad.offset, twoOverDivisor, factor.array, 0, length);
+            ArrayMath.multiply(grad.array, grad.offset, twoOverDivisor, factor.array, 0, length);
             for (int s = 0; s < size; s++) {
                 long start = at(o, s, column, size, inner);
                 Window row = staging.window(1).read(xs, start, length);
@@ -196,7 +188,7 @@ final class VectorReductions implements ReductionKernels {
         forEachColumnChunk(outer, size, inner, (staging, o, column, length) -> {
             Window sum = columnSum(staging, xs, o, column, length, size, inner);
             Window out = staging.window(2).write(ys, (long) o * inner + column, length);
-            ArrayMath.map(VectorOperators.DIV, sum.array, 0, divisor, out.array, out.offset, length);
+            ArrayMath.divide(sum.array, 0, divisor, out.array, out.offset, length);
             out.flush();
         }, x, y);
     }
@@ -214,29 +206,8 @@ final class VectorReductions implements ReductionKernels {
     /** In window 0: the mean over s of x[o, s, column …]. */
     private static Window columnMean(Staging staging, Operand x, int o, int column, int length, int size, int inner) {
         Window mean = columnSum(staging, x, o, column, length, size, inner);
-        ArrayMath.map(VectorOperators.DIV, mean.array, 0, (float) size, mean.array, 0, length);
+        ArrayMath.divide(mean.array, 0, (float) size, mean.array, 0, length);
         return mean;
-    }
-
-    /** Where a running max meets row s: best, bestIndex take x where x > best or x is the first NaN. */
-    private static void updateMax(float[] best, int[] bestIndex, float[] x, int xo, int s, int n) {
-        int bound = S.loopBound(n);
-        int i = 0;
-        for (; i < bound; i += V) {
-            FloatVector b = FloatVector.fromArray(S, best, i);
-            FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            VectorMask<Float> better = v.compare(VectorOperators.GT, b)
-                    .or(v.test(VectorOperators.IS_NAN).andNot(b.test(VectorOperators.IS_NAN)));
-            b.blend(v, better).intoArray(best, i);
-            IntVector.fromArray(I, bestIndex, i).blend(s, better.cast(I)).intoArray(bestIndex, i);
-        }
-        for (; i < n; i++) {
-            float v = x[xo + i];
-            if (v > best[i] || Float.isNaN(v) && !Float.isNaN(best[i])) {
-                best[i] = v;
-                bestIndex[i] = s;
-            }
-        }
     }
 
     private static float runSum(Staging staging, Operand x, long start, int length) {
