@@ -9,7 +9,6 @@ import java.util.Map;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import org.isthmus.data.Batch;
 import org.isthmus.data.DataLoader;
 import org.isthmus.data.FashionMnist;
 import org.isthmus.io.Safetensors;
@@ -17,6 +16,7 @@ import org.isthmus.kernels.Backends;
 import org.isthmus.nn.Loss;
 import org.isthmus.nn.Module;
 import org.isthmus.nn.Reduction;
+import org.isthmus.models.Trainer;
 import org.isthmus.optim.Optimizer;
 import org.isthmus.tensor.Tensor;
 
@@ -40,7 +40,7 @@ final class TrainCommand {
                 + " test images");
         Module model = TrainOptions.model(options.model(), options.seed());
         Optimizer optimizer = options.newOptimizer(model.parameters());
-        Loss loss = Loss.crossEntropy(0f, Reduction.MEAN);
+        Trainer trainer = new Trainer(model, optimizer, Loss.crossEntropy(0f, Reduction.MEAN));
         DataLoader loader = DataLoader.builder(data.train()).batchSize(options.batch()).shuffle(options.seed())
                 .prefetch(true).build();
         System.out.printf(Locale.ROOT, "model %s (%,d parameters), %s lr %g, batch %d, %d epoch(s), seed %d%n",
@@ -48,29 +48,20 @@ final class TrainCommand {
                 options.learningRate(), options.batch(), options.epochs(), options.seed());
         RunReport report = new RunReport();
         for (int epoch = 1; epoch <= options.epochs(); epoch++) {
-            double lossSum = 0;
-            long samples = 0;
             long start = System.nanoTime();
+            double trainLoss;
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("epoch " + epoch + "/" + options.epochs())
                     .setInitialMax(data.train().size()).setStyle(ProgressBarStyle.ASCII).setUnit(" img", 1)
-                    .setMaxRenderedLength(110).showSpeed().setUpdateIntervalMillis(250).build();
-                 DataLoader.EpochIterator batches = loader.epoch(epoch - 1)) {
-                while (batches.hasNext()) {
-                    Batch batch = batches.next();
-                    optimizer.zeroGrad();
-                    Tensor value = loss.apply(model.forward(batch.inputs()), batch.labels());
-                    value.backward();
-                    optimizer.step();
-                    lossSum += value.item() * batch.size();
-                    samples += batch.size();
-                    bar.stepBy(batch.size());
-                    bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f", lossSum / samples));
-                }
+                    .setMaxRenderedLength(110).showSpeed().setUpdateIntervalMillis(250).build()) {
+                trainLoss = trainer.epoch(loader, epoch - 1, (size, meanLoss) -> {
+                    bar.stepBy(size);
+                    bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f", meanLoss));
+                });
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             Evaluation test = Evaluation.of(model, data.test(), 1000);
-            RunReport.Epoch figures = new RunReport.Epoch(epoch, lossSum / samples, test.loss(), test.accuracy(),
-                    test.macroF1(), samples / seconds);
+            RunReport.Epoch figures = new RunReport.Epoch(epoch, trainLoss, test.loss(), test.accuracy(),
+                    test.macroF1(), data.train().size() / seconds);
             report.add(figures);
             System.out.printf(Locale.ROOT, "epoch %d: train loss %.4f, test loss %.4f, test accuracy %.2f%%, macro-F1 %.4f,"
                     + " %,.0f samples/s%n", epoch, figures.trainLoss(), figures.testLoss(), 100 * figures.testAccuracy(),

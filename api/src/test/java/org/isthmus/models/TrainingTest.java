@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
-import org.isthmus.data.Batch;
 import org.isthmus.data.DataLoader;
 import org.isthmus.data.FashionMnist;
 import org.isthmus.data.TensorDataset;
@@ -36,19 +35,10 @@ class TrainingTest {
     }
 
     private static void train(Module model, TensorDataset data, int epochs, long seed) {
-        Adam adam = new Adam(model.parameters(), 1e-3);
-        Loss loss = Loss.crossEntropy(0f, Reduction.MEAN);
+        Trainer trainer = new Trainer(model, new Adam(model.parameters(), 1e-3), Loss.crossEntropy(0f, Reduction.MEAN));
         DataLoader loader = DataLoader.builder(data).batchSize(64).shuffle(seed).build();
-        model.train();
         for (int epoch = 0; epoch < epochs; epoch++) {
-            try (DataLoader.EpochIterator batches = loader.epoch(epoch)) {
-                while (batches.hasNext()) {
-                    Batch batch = batches.next();
-                    adam.zeroGrad();
-                    loss.apply(model.forward(batch.inputs()), batch.labels()).backward();
-                    adam.step();
-                }
-            }
+            trainer.epoch(loader, epoch, (size, loss) -> { });
         }
     }
 
