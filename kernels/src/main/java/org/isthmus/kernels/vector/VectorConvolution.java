@@ -1,23 +1,360 @@
 package org.isthmus.kernels.vector;
 
 import java.lang.foreign.MemorySegment;
-import org.isthmus.kernels.*;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.isthmus.kernels.Conv2dShape;
+import org.isthmus.kernels.ConvolutionKernels;
+import org.isthmus.kernels.Parallelism;
+import org.isthmus.kernels.Segments;
 
+/**
+ * Convolution on the Vector API. Stride 1 (the usual 3×3 layers, the forward pass and, as a
+ * convolution of dy with the flipped weights, the backward-data pass) runs {@link DirectConvolution}:
+ * no im2col matrix, the padded input is the GEMM's B panel. Strided convolutions, and the
+ * weight gradient, build im2col bands ({@link Im2col}) and call {@link VectorGemm#sgemm} per band of
+ * one image: the output of one image is a K × OH·OW matrix in NCHW, so a GEMM over several
+ * images would need a transpose after it. Images are spread over the threads; sgemm may split
+ * its own product further when one image is large.
+ */
 final class VectorConvolution implements ConvolutionKernels {
+
+    private static final VectorSpecies<Float> S = Species.FLOAT;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    /** Floats of one im2col band: 1 MiB, so that sgemm packs it from L2/L3 and parts do not crowd memory. */
+    private static final int COLUMN_BAND_FLOATS = 1 << 18;
+    /** Below this many multiply-adds per thread, a second thread costs more than it saves (as for sgemm). */
+    private static final long MIN_WORK_PER_THREAD = 1L << 21;
+    /** Images per thread, claimed one part at a time. */
+    private static final int PARTS_PER_THREAD = 4;
 
     @Override
     public void conv2d(Conv2dShape shape, MemorySegment x, MemorySegment w, MemorySegment bias, MemorySegment y) {
-        throw new UnsupportedOperationException("SKELETON: VectorConvolution.conv2d");
+        int threads = threads(shape, x, w, y, bias);
+        ConvolutionWorkspace workspace = ConvolutionWorkspace.acquire();
+        try {
+            DirectConvolution.Geometry direct = new DirectConvolution.Geometry(shape.batch(), shape.inChannels(),
+                    shape.inHeight(), shape.inWidth(), shape.outChannels(), shape.kernelHeight(), shape.kernelWidth(),
+                    shape.padH(), shape.padW(), shape.dilationH(), shape.dilationW());
+            if (shape.strideH() == 1 && shape.strideW() == 1 && DirectConvolution.suits(direct)) {
+                MemorySegment packed = packWeights(direct, w, false, workspace);
+                float[] paddedBias = workspace.bias(direct.paddedFilters());
+                if (bias != null) {
+                    MemorySegment.copy(bias, FLOAT, 0, paddedBias, 0, shape.outChannels());
+                }
+                DirectConvolution.run(direct, x, packed, paddedBias, y, workspace, threads);
+            } else {
+                forwardByGemm(shape, x, w, bias, y, workspace, threads);
+            }
+        } finally {
+            workspace.release();
+        }
     }
 
     @Override
     public void conv2dBackwardData(Conv2dShape shape, MemorySegment dy, MemorySegment w, MemorySegment dx) {
-        throw new UnsupportedOperationException("SKELETON: VectorConvolution.conv2dBackwardData");
+        int threads = threads(shape, dy, w, dx);
+        ConvolutionWorkspace workspace = ConvolutionWorkspace.acquire();
+        try {
+            // With stride 1, dx = dy convolved with the flipped, transposed weights under padding
+            // dilation·(kernel − 1) − pad, which must not be negative.
+            int padH = shape.dilationH() * (shape.kernelHeight() - 1) - shape.padH();
+            int padW = shape.dilationW() * (shape.kernelWidth() - 1) - shape.padW();
+            DirectConvolution.Geometry transposed = padH < 0 || padW < 0 ? null
+                    : new DirectConvolution.Geometry(shape.batch(), shape.outChannels(), shape.outHeight(),
+                    shape.outWidth(), shape.inChannels(), shape.kernelHeight(), shape.kernelWidth(), padH, padW,
+                    shape.dilationH(), shape.dilationW());
+            if (shape.strideH() == 1 && shape.strideW() == 1 && transposed != null && DirectConvolution.suits(transposed)) {
+                MemorySegment packed = packWeights(transposed, w, true, workspace);
+                DirectConvolution.run(transposed, dy, packed, workspace.bias(transposed.paddedFilters()), dx,
+                        workspace, threads);
+            } else {
+                backwardDataByGemm(shape, dy, w, dx, workspace, threads);
+            }
+        } finally {
+            workspace.release();
+        }
     }
 
     @Override
     public void conv2dBackwardWeights(Conv2dShape shape, MemorySegment x, MemorySegment dy, MemorySegment dw,
-                               MemorySegment dBias) {
-        throw new UnsupportedOperationException("SKELETON: VectorConvolution.conv2dBackwardWeights");
+                                      MemorySegment dBias) {
+        int threads = threads(shape, x, dy, dw, dBias);
+        ConvolutionWorkspace workspace = ConvolutionWorkspace.acquire();
+        try {
+            backwardWeightsByGemm(shape, x, dy, dw, workspace, threads);
+        } finally {
+            workspace.release();
+        }
+        if (dBias != null) {
+            biasGradient(shape, dy, dBias, threads);
+        }
+    }
+
+    /**
+     * One thread per {@link #MIN_WORK_PER_THREAD} multiply-adds, up to the pool's size; one when a
+     * segment is confined to the calling thread.
+     */
+    private static int threads(Conv2dShape shape, MemorySegment... segments) {
+        for (MemorySegment segment : segments) {
+            if (segment != null && !Segments.shareable(segment)) {
+                return 1;
+            }
+        }
+        long work = shape.outputSize() * shape.inChannels() * shape.kernelHeight() * shape.kernelWidth();
+        return (int) Math.min(Parallelism.threads(), Math.max(1, work / MIN_WORK_PER_THREAD));
+    }
+
+    /**
+     * The weights as {@link DirectConvolution#run} reads them: blocks of TILE_ROWS filters, tap by
+     * tap, zero past the last filter. For the backward-data pass (flipped), filter k' and channel
+     * c' of the geometry are channel and filter of w, and the taps run backwards.
+     */
+    private static MemorySegment packWeights(DirectConvolution.Geometry g, MemorySegment w, boolean flipped,
+                                             ConvolutionWorkspace workspace) {
+        int rows = DirectConvolution.TILE_ROWS;
+        int taps = g.taps();
+        int kernelTaps = g.kernelH() * g.kernelW();
+        MemorySegment packed = workspace.packedWeights((long) g.paddedFilters() * taps);
+        packed.asSlice(0, (long) g.paddedFilters() * taps * Float.BYTES).fill((byte) 0);
+        Operand weights = Operand.of(w);
+        for (int k = 0; k < g.filters(); k++) {
+            long blockBase = (long) (k / rows) * taps * rows + k % rows;
+            for (int c = 0; c < g.channels(); c++) {
+                for (int t = 0; t < kernelTaps; t++) {
+                    long from = flipped
+                            ? ((long) c * g.filters() + k) * kernelTaps + (kernelTaps - 1 - t)
+                            : ((long) k * g.channels() + c) * kernelTaps + t;
+                    float value = weights.onArray() ? weights.array()[(int) (weights.base() + from)]
+                            : w.getAtIndex(FLOAT, from);
+                    packed.setAtIndex(FLOAT, blockBase + (long) (c * kernelTaps + t) * rows, value);
+                }
+            }
+        }
+        return packed;
+    }
+
+    /** y[n] = W · im2col(x[n]) + bias, band by band; images spread over the threads. */
+    private static void forwardByGemm(Conv2dShape shape, MemorySegment x, MemorySegment w, MemorySegment bias,
+                                      MemorySegment y, ConvolutionWorkspace workspace, int threads) {
+        ColumnBands bands = new ColumnBands(shape);
+        int parts = parts(shape.batch(), threads, PARTS_PER_THREAD);
+        workspace.reserveColumns(parts, bands.floats(), imageFloatsToStage(x, shape), 0);
+        Operand input = Operand.of(x);
+        Operand output = Operand.of(y);
+        int filters = shape.outChannels();
+        int outPixels = shape.outHeight() * shape.outWidth();
+        Parallelism.run(parts, part -> {
+            float[] col = workspace.columns(part);
+            MemorySegment colSegment = MemorySegment.ofArray(col);
+            for (int n = first(part, parts, shape.batch()); n < first(part + 1, parts, shape.batch()); n++) {
+                int imageBase = stage(input, shape, n, workspace.image(part));
+                float[] image = input.onArray() ? input.array() : workspace.image(part);
+                for (int row = 0; row < shape.outHeight(); row += bands.rows()) {
+                    int rows = Math.min(bands.rows(), shape.outHeight() - row);
+                    int length = rows * shape.outWidth();
+                    Im2col.gather(shape, image, imageBase, row, rows, col);
+                    long yOffset = (long) n * filters * outPixels + (long) row * shape.outWidth();
+                    VectorGemm.sgemm(false, false, filters, length, bands.depth(), 1f, w, 0, bands.depth(),
+                            colSegment, 0, length, 0f, y, yOffset, outPixels);
+                    if (bias != null) {
+                        addBias(bias, filters, output, yOffset, outPixels, length);
+                    }
+                }
+            }
+        });
+    }
+
+    /** dx[n] = col2im(Wᵀ · dy[n]), band by band; images spread over the threads. */
+    private static void backwardDataByGemm(Conv2dShape shape, MemorySegment dy, MemorySegment w, MemorySegment dx,
+                                           ConvolutionWorkspace workspace, int threads) {
+        ColumnBands bands = new ColumnBands(shape);
+        int parts = parts(shape.batch(), threads, PARTS_PER_THREAD);
+        int imageFloats = shape.inChannels() * shape.inHeight() * shape.inWidth();
+        workspace.reserveColumns(parts, bands.floats(), imageFloats, 0);
+        int filters = shape.outChannels();
+        int outPixels = shape.outHeight() * shape.outWidth();
+        Parallelism.run(parts, part -> {
+            float[] col = workspace.columns(part);
+            MemorySegment colSegment = MemorySegment.ofArray(col);
+            float[] image = workspace.image(part);
+            for (int n = first(part, parts, shape.batch()); n < first(part + 1, parts, shape.batch()); n++) {
+                Arrays.fill(image, 0, imageFloats, 0f);
+                for (int row = 0; row < shape.outHeight(); row += bands.rows()) {
+                    int rows = Math.min(bands.rows(), shape.outHeight() - row);
+                    int length = rows * shape.outWidth();
+                    long dyOffset = (long) n * filters * outPixels + (long) row * shape.outWidth();
+                    VectorGemm.sgemm(true, false, bands.depth(), length, filters, 1f, w, 0, bands.depth(),
+                            dy, dyOffset, outPixels, 0f, colSegment, 0, length);
+                    Im2col.scatterAdd(shape, col, row, rows, image);
+                }
+                MemorySegment.copy(image, 0, dx, FLOAT, (long) n * imageFloats * Float.BYTES, imageFloats);
+            }
+        });
+    }
+
+    /**
+     * dw = Σ_n dy[n] · im2col(x[n])ᵀ: each part sums its images into a partial gradient
+     * (K × C·kH·kW, small), then the partials are added.
+     */
+    private static void backwardWeightsByGemm(Conv2dShape shape, MemorySegment x, MemorySegment dy, MemorySegment dw,
+                                              ConvolutionWorkspace workspace, int threads) {
+        ColumnBands bands = new ColumnBands(shape);
+        int parts = parts(shape.batch(), threads, 1);
+        int weights = (int) shape.weightSize();
+        workspace.reserveColumns(parts, bands.floats(), imageFloatsToStage(x, shape), weights);
+        Operand input = Operand.of(x);
+        int filters = shape.outChannels();
+        int outPixels = shape.outHeight() * shape.outWidth();
+        Parallelism.run(parts, part -> {
+            float[] col = workspace.columns(part);
+            MemorySegment colSegment = MemorySegment.ofArray(col);
+            MemorySegment partial = MemorySegment.ofArray(workspace.partial(part));
+            float beta = 0f;
+            for (int n = first(part, parts, shape.batch()); n < first(part + 1, parts, shape.batch()); n++) {
+                int imageBase = stage(input, shape, n, workspace.image(part));
+                float[] image = input.onArray() ? input.array() : workspace.image(part);
+                for (int row = 0; row < shape.outHeight(); row += bands.rows()) {
+                    int rows = Math.min(bands.rows(), shape.outHeight() - row);
+                    int length = rows * shape.outWidth();
+                    Im2col.gather(shape, image, imageBase, row, rows, col);
+                    long dyOffset = (long) n * filters * outPixels + (long) row * shape.outWidth();
+                    VectorGemm.sgemm(false, true, filters, bands.depth(), length, 1f, dy, dyOffset, outPixels,
+                            colSegment, 0, length, beta, partial, 0, bands.depth());
+                    beta = 1f;
+                }
+            }
+        });
+        float[] sum = workspace.partial(0);
+        for (int p = 1; p < parts; p++) {
+            float[] partial = workspace.partial(p);
+            int i = 0;
+            for (; i < S.loopBound(weights); i += S.length()) {
+                FloatVector.fromArray(S, sum, i).add(FloatVector.fromArray(S, partial, i)).intoArray(sum, i);
+            }
+            for (; i < weights; i++) {
+                sum[i] += partial[i];
+            }
+        }
+        MemorySegment.copy(sum, 0, dw, FLOAT, 0, weights);
+    }
+
+    /** dBias[k] = Σ over images and pixels of dy[n, k]; filters spread over the threads. */
+    private static void biasGradient(Conv2dShape shape, MemorySegment dy, MemorySegment dBias, int threads) {
+        Operand gradient = Operand.of(dy);
+        int filters = shape.outChannels();
+        int outPixels = shape.outHeight() * shape.outWidth();
+        int parts = parts(filters, (long) filters * outPixels * shape.batch() < 1 << 16 ? 1 : threads, 1);
+        Parallelism.run(parts, part -> {
+            for (int k = first(part, parts, filters); k < first(part + 1, parts, filters); k++) {
+                float sum = 0f;
+                for (int n = 0; n < shape.batch(); n++) {
+                    sum += sum(gradient, ((long) n * filters + k) * outPixels, outPixels);
+                }
+                dBias.setAtIndex(FLOAT, k, sum);
+            }
+        });
+    }
+
+    /** Σ of {@code length} floats from {@code start}: two vector accumulators, then a scalar tail. */
+    private static float sum(Operand values, long start, int length) {
+        FloatVector sum0 = FloatVector.zero(S);
+        FloatVector sum1 = FloatVector.zero(S);
+        int step = 2 * S.length();
+        int bound = length - length % step;
+        int i = 0;
+        float tail = 0f;
+        if (values.onArray()) {
+            float[] array = values.array();
+            int at = (int) (values.base() + start);
+            for (; i < bound; i += step) {
+                sum0 = sum0.add(FloatVector.fromArray(S, array, at + i));
+                sum1 = sum1.add(FloatVector.fromArray(S, array, at + i + S.length()));
+            }
+            for (; i < length; i++) {
+                tail += array[at + i];
+            }
+        } else {
+            MemorySegment segment = values.segment();
+            for (; i < bound; i += step) {
+                long at = (start + i) * Float.BYTES;
+                sum0 = sum0.add(FloatVector.fromMemorySegment(S, segment, at, ORDER));
+                sum1 = sum1.add(FloatVector.fromMemorySegment(S, segment, at + (long) S.length() * Float.BYTES, ORDER));
+            }
+            for (; i < length; i++) {
+                tail += segment.getAtIndex(FLOAT, start + i);
+            }
+        }
+        return sum0.add(sum1).reduceLanes(VectorOperators.ADD) + tail;
+    }
+
+    /** y[k, band] += bias[k] for the {@code length} outputs of the band of each filter. */
+    private static void addBias(MemorySegment bias, int filters, Operand y, long yOffset, int ld, int length) {
+        for (int k = 0; k < filters; k++) {
+            float b = bias.getAtIndex(FLOAT, k);
+            long row = yOffset + (long) k * ld;
+            if (y.onArray()) {
+                float[] array = y.array();
+                int at = (int) (y.base() + row);
+                for (int j = 0; j < length; j++) {
+                    array[at + j] += b;
+                }
+            } else {
+                MemorySegment segment = y.segment();
+                for (int j = 0; j < length; j++) {
+                    segment.setAtIndex(FLOAT, row + j, segment.getAtIndex(FLOAT, row + j) + b);
+                }
+            }
+        }
+    }
+
+    /**
+     * Where image n starts in the float[] that {@link Im2col} reads: x's own array when x is on
+     * the heap, else the part's staging buffer, into which the image is copied.
+     */
+    private static int stage(Operand x, Conv2dShape shape, int n, float[] staging) {
+        int imageFloats = shape.inChannels() * shape.inHeight() * shape.inWidth();
+        if (x.onArray()) {
+            return x.base() + n * imageFloats;
+        }
+        MemorySegment.copy(x.segment(), FLOAT, (long) n * imageFloats * Float.BYTES, staging, 0, imageFloats);
+        return 0;
+    }
+
+    private static int imageFloatsToStage(MemorySegment x, Conv2dShape shape) {
+        return Operand.of(x).onArray() ? 0 : shape.inChannels() * shape.inHeight() * shape.inWidth();
+    }
+
+    /** Parts for {@code units} of work: one on one thread (no worker may touch confined memory), else up to perThread each. */
+    private static int parts(int units, int threads, int perThread) {
+        return threads == 1 ? 1 : Math.max(1, Math.min(units, threads * perThread));
+    }
+
+    /** The first unit of {@code part} when {@code units} are split evenly into {@code parts}. */
+    private static int first(int part, int parts, int units) {
+        return (int) ((long) part * units / parts);
+    }
+
+    /** How im2col bands cut one image: whole output rows, at most {@link #COLUMN_BAND_FLOATS} floats. */
+    private record ColumnBands(int depth, int rows, int outWidth) {
+
+        ColumnBands(Conv2dShape shape) {
+            this(shape.inChannels() * shape.kernelHeight() * shape.kernelWidth(),
+                    bandRows(shape), shape.outWidth());
+        }
+
+        private static int bandRows(Conv2dShape shape) {
+            long rowFloats = (long) shape.inChannels() * shape.kernelHeight() * shape.kernelWidth() * shape.outWidth();
+            return (int) Math.max(1, Math.min(shape.outHeight(), COLUMN_BAND_FLOATS / rowFloats));
+        }
+
+        int floats() {
+            return Math.multiplyExact(depth, rows * outWidth);
+        }
     }
 }

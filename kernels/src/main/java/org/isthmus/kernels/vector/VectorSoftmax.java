@@ -1,44 +1,360 @@
 package org.isthmus.kernels.vector;
 
 import java.lang.foreign.MemorySegment;
-import org.isthmus.kernels.*;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.isthmus.kernels.SoftmaxKernels;
 
+/**
+ * The softmax family with the Vector API, one row at a time. A row is read from memory once:
+ * the max pass brings it into L1 (a 1024-float row is 4 KiB), and the passes after it (exp and
+ * sum, then normalize) find it there; y is written once. NaN, −∞ and all-−∞ rows behave as in
+ * {@code ScalarSoftmax}: MAX propagates NaN like Math.max, and exp(−∞) = 0.
+ */
 final class VectorSoftmax implements SoftmaxKernels {
+
+    private static final VectorSpecies<Float> S = Species.FLOAT;
+    private static final int V = S.length();
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
 
     @Override
     public void softmax(MemorySegment x, MemorySegment y, int rows, int cols) {
-        throw new UnsupportedOperationException("SKELETON: VectorSoftmax.softmax");
+        Operand in = Operand.of(x);
+        Operand out = Operand.of(y);
+        RowWork.forRows(rows, cols, (part, from, to) -> {
+            float[] scratch = RowWork.partScratch(2 * cols);
+            float[] xs = RowWork.arrayOf(in, scratch);
+            float[] ys = RowWork.arrayOf(out, scratch);
+            for (int r = from; r < to; r++) {
+                long index = (long) r * cols;
+                int xo = RowWork.stageIn(in, index, cols, scratch, 0);
+                int yo = RowWork.outputOffset(out, index, cols, 1);
+                float max = max(xs, xo, cols);
+                float sum = storeExp(xs, xo, ys, yo, cols, max);
+                scale(ys, yo, cols, 1f / sum);
+                RowWork.stageOut(out, index, cols, scratch, 1);
+            }
+        }, x, y);
     }
 
     @Override
     public void logSoftmax(MemorySegment x, MemorySegment y, int rows, int cols) {
-        throw new UnsupportedOperationException("SKELETON: VectorSoftmax.logSoftmax");
+        Operand in = Operand.of(x);
+        Operand out = Operand.of(y);
+        RowWork.forRows(rows, cols, (part, from, to) -> {
+            float[] scratch = RowWork.partScratch(2 * cols);
+            float[] xs = RowWork.arrayOf(in, scratch);
+            float[] ys = RowWork.arrayOf(out, scratch);
+            for (int r = from; r < to; r++) {
+                long index = (long) r * cols;
+                int xo = RowWork.stageIn(in, index, cols, scratch, 0);
+                int yo = RowWork.outputOffset(out, index, cols, 1);
+                float max = max(xs, xo, cols);
+                float logSum = (float) Math.log(sumExp(xs, xo, cols, max));
+                // (x − max) − log Σ, not x − (max + log Σ): near the max, y is small and keeps its digits.
+                shiftTwice(xs, xo, ys, yo, cols, max, logSum);
+                RowWork.stageOut(out, index, cols, scratch, 1);
+            }
+        }, x, y);
     }
 
     @Override
     public void logSumExp(MemorySegment x, MemorySegment y, int rows, int cols) {
-        throw new UnsupportedOperationException("SKELETON: VectorSoftmax.logSumExp");
+        Operand in = Operand.of(x);
+        RowWork.forRows(rows, cols, (part, from, to) -> {
+            float[] scratch = RowWork.partScratch(cols);
+            float[] xs = RowWork.arrayOf(in, scratch);
+            for (int r = from; r < to; r++) {
+                int xo = RowWork.stageIn(in, (long) r * cols, cols, scratch, 0);
+                float max = max(xs, xo, cols);
+                // An infinite max is the answer, as in ScalarSoftmax: −∞ for a row masked entirely.
+                float lse = Float.isInfinite(max) ? max : max + (float) Math.log(sumExp(xs, xo, cols, max));
+                y.setAtIndex(FLOAT, r, lse);
+            }
+        }, x, y);
     }
 
     @Override
     public void softmaxBackward(MemorySegment y, MemorySegment dy, MemorySegment dx, int rows, int cols) {
-        throw new UnsupportedOperationException("SKELETON: VectorSoftmax.softmaxBackward");
+        Operand out = Operand.of(y);
+        Operand upstream = Operand.of(dy);
+        Operand gradient = Operand.of(dx);
+        RowWork.forRows(rows, cols, (part, from, to) -> {
+            float[] scratch = RowWork.partScratch(3 * cols);
+            float[] ys = RowWork.arrayOf(out, scratch);
+            float[] dys = RowWork.arrayOf(upstream, scratch);
+            float[] dxs = RowWork.arrayOf(gradient, scratch);
+            for (int r = from; r < to; r++) {
+                long index = (long) r * cols;
+                int yo = RowWork.stageIn(out, index, cols, scratch, 0);
+                int dyo = RowWork.stageIn(upstream, index, cols, scratch, 1);
+                int dxo = RowWork.outputOffset(gradient, index, cols, 2);
+                float dot = dot(ys, yo, dys, dyo, cols);
+                softmaxGradient(ys, yo, dys, dyo, dxs, dxo, cols, dot);
+                RowWork.stageOut(gradient, index, cols, scratch, 2);
+            }
+        }, y, dy, dx);
     }
 
     @Override
     public void logSoftmaxBackward(MemorySegment y, MemorySegment dy, MemorySegment dx, int rows, int cols) {
-        throw new UnsupportedOperationException("SKELETON: VectorSoftmax.logSoftmaxBackward");
+        Operand out = Operand.of(y);
+        Operand upstream = Operand.of(dy);
+        Operand gradient = Operand.of(dx);
+        RowWork.forRows(rows, cols, (part, from, to) -> {
+            float[] scratch = RowWork.partScratch(3 * cols);
+            float[] ys = RowWork.arrayOf(out, scratch);
+            float[] dys = RowWork.arrayOf(upstream, scratch);
+            float[] dxs = RowWork.arrayOf(gradient, scratch);
+            for (int r = from; r < to; r++) {
+                long index = (long) r * cols;
+                int yo = RowWork.stageIn(out, index, cols, scratch, 0);
+                int dyo = RowWork.stageIn(upstream, index, cols, scratch, 1);
+                int dxo = RowWork.outputOffset(gradient, index, cols, 2);
+                float sum = sum(dys, dyo, cols);
+                logSoftmaxGradient(ys, yo, dys, dyo, dxs, dxo, cols, sum);
+                RowWork.stageOut(gradient, index, cols, scratch, 2);
+            }
+        }, y, dy, dx);
     }
 
     @Override
     public void logSumExpBackward(MemorySegment x, MemorySegment lse, MemorySegment dLse, MemorySegment dx,
-                           int rows, int cols) {
-        throw new UnsupportedOperationException("SKELETON: VectorSoftmax.logSumExpBackward");
+                                  int rows, int cols) {
+        Operand in = Operand.of(x);
+        Operand gradient = Operand.of(dx);
+        RowWork.forRows(rows, cols, (part, from, to) -> {
+            float[] scratch = RowWork.partScratch(2 * cols);
+            float[] xs = RowWork.arrayOf(in, scratch);
+            float[] dxs = RowWork.arrayOf(gradient, scratch);
+            for (int r = from; r < to; r++) {
+                long index = (long) r * cols;
+                int xo = RowWork.stageIn(in, index, cols, scratch, 0);
+                int dxo = RowWork.outputOffset(gradient, index, cols, 1);
+                scaledExp(xs, xo, dxs, dxo, cols, lse.getAtIndex(FLOAT, r), dLse.getAtIndex(FLOAT, r));
+                RowWork.stageOut(gradient, index, cols, scratch, 1);
+            }
+        }, x, lse, dLse, dx);
     }
 
+    /** The loss as ScalarSoftmax writes it: log Σ exp(x − max) + (1 − s)·(max − x[t]) + s·(max − mean(x)). */
     @Override
     public void softmaxCrossEntropy(MemorySegment logits, MemorySegment targets, float labelSmoothing,
-                             MemorySegment losses, MemorySegment dLogits, int rows, int cols) {
-        throw new UnsupportedOperationException("SKELETON: VectorSoftmax.softmaxCrossEntropy");
+                                    MemorySegment losses, MemorySegment dLogits, int rows, int cols) {
+        Operand in = Operand.of(logits);
+        Operand gradient = RowWork.optional(dLogits);
+        float spread = labelSmoothing / cols;
+        RowWork.forRows(rows, cols, (part, from, to) -> {
+            float[] scratch = RowWork.partScratch(2 * cols);
+            float[] xs = RowWork.arrayOf(in, scratch);
+            float[] dxs = RowWork.arrayOf(gradient, scratch);
+            for (int r = from; r < to; r++) {
+                long index = (long) r * cols;
+                int target = targets.getAtIndex(ValueLayout.JAVA_INT, r);
+                int xo = RowWork.stageIn(in, index, cols, scratch, 0);
+                float max = max(xs, xo, cols);
+                // Read before the gradient is written: dLogits may be logits itself.
+                float partialLoss = (1f - labelSmoothing) * (max - xs[xo + target]);
+                if (labelSmoothing > 0f) {
+                    // Skipped when s = 0, so that a −∞ logit off the target does not give 0·∞ = NaN.
+                    partialLoss += labelSmoothing * (max - sum(xs, xo, cols) / cols);
+                }
+                if (gradient == null) {
+                    losses.setAtIndex(FLOAT, r, (float) Math.log(sumExp(xs, xo, cols, max)) + partialLoss);
+                    continue;
+                }
+                int dxo = RowWork.outputOffset(gradient, index, cols, 1);
+                float sum = storeExp(xs, xo, dxs, dxo, cols, max);
+                losses.setAtIndex(FLOAT, r, (float) Math.log(sum) + partialLoss);
+                scaleAndShift(dxs, dxo, cols, 1f / sum, -spread);
+                dxs[dxo + target] -= 1f - labelSmoothing;
+                RowWork.stageOut(gradient, index, cols, scratch, 1);
+            }
+        }, logits, targets, losses, dLogits);
+    }
+
+    // ---------------------------------------------------------------- row loops
+
+    static float max(float[] x, int xo, int n) {
+        FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        FloatVector m1 = m0;
+        FloatVector m2 = m0;
+        FloatVector m3 = m0;
+        int i = 0;
+        for (; i <= n - 4 * V; i += 4 * V) {
+            m0 = m0.max(FloatVector.fromArray(S, x, xo + i));
+            m1 = m1.max(FloatVector.fromArray(S, x, xo + i + V));
+            m2 = m2.max(FloatVector.fromArray(S, x, xo + i + 2 * V));
+            m3 = m3.max(FloatVector.fromArray(S, x, xo + i + 3 * V));
+        }
+        for (; i <= n - V; i += V) {
+            m0 = m0.max(FloatVector.fromArray(S, x, xo + i));
+        }
+        float max = m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            max = Math.max(max, x[xo + i]);
+        }
+        return max;
+    }
+
+    static float sum(float[] x, int xo, int n) {
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = s0;
+        FloatVector s2 = s0;
+        FloatVector s3 = s0;
+        int i = 0;
+        for (; i <= n - 4 * V; i += 4 * V) {
+            s0 = s0.add(FloatVector.fromArray(S, x, xo + i));
+            s1 = s1.add(FloatVector.fromArray(S, x, xo + i + V));
+            s2 = s2.add(FloatVector.fromArray(S, x, xo + i + 2 * V));
+            s3 = s3.add(FloatVector.fromArray(S, x, xo + i + 3 * V));
+        }
+        for (; i <= n - V; i += V) {
+            s0 = s0.add(FloatVector.fromArray(S, x, xo + i));
+        }
+        float sum = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += x[xo + i];
+        }
+        return sum;
+    }
+
+    /** Σ exp(x − shift). */
+    private static float sumExp(float[] x, int xo, int n, float shift) {
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = s0;
+        int i = 0;
+        for (; i <= n - 2 * V; i += 2 * V) {
+            s0 = s0.add(FloatVector.fromArray(S, x, xo + i).sub(shift).lanewise(VectorOperators.EXP));
+            s1 = s1.add(FloatVector.fromArray(S, x, xo + i + V).sub(shift).lanewise(VectorOperators.EXP));
+        }
+        for (; i <= n - V; i += V) {
+            s0 = s0.add(FloatVector.fromArray(S, x, xo + i).sub(shift).lanewise(VectorOperators.EXP));
+        }
+        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += (float) Math.exp(x[xo + i] - shift);
+        }
+        return sum;
+    }
+
+    /** y = exp(x − shift); returns Σ y. */
+    private static float storeExp(float[] x, int xo, float[] y, int yo, int n, float shift) {
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = s0;
+        int i = 0;
+        for (; i <= n - 2 * V; i += 2 * V) {
+            FloatVector e0 = FloatVector.fromArray(S, x, xo + i).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e1 = FloatVector.fromArray(S, x, xo + i + V).sub(shift).lanewise(VectorOperators.EXP);
+            e0.intoArray(y, yo + i);
+            e1.intoArray(y, yo + i + V);
+            s0 = s0.add(e0);
+            s1 = s1.add(e1);
+        }
+        for (; i <= n - V; i += V) {
+            FloatVector e = FloatVector.fromArray(S, x, xo + i).sub(shift).lanewise(VectorOperators.EXP);
+            e.intoArray(y, yo + i);
+            s0 = s0.add(e);
+        }
+        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[xo + i] - shift);
+            y[yo + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    /** y *= factor. */
+    private static void scale(float[] y, int yo, int n, float factor) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector.fromArray(S, y, yo + i).mul(factor).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] *= factor;
+        }
+    }
+
+    /** y = y·factor + shift. */
+    private static void scaleAndShift(float[] y, int yo, int n, float factor, float shift) {
+        FloatVector f = FloatVector.broadcast(S, factor);
+        FloatVector s = FloatVector.broadcast(S, shift);
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector.fromArray(S, y, yo + i).fma(f, s).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] = Math.fma(y[yo + i], factor, shift);
+        }
+    }
+
+    /** y = (x − first) − second. */
+    private static void shiftTwice(float[] x, int xo, float[] y, int yo, int n, float first, float second) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector.fromArray(S, x, xo + i).sub(first).sub(second).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] = (x[xo + i] - first) - second;
+        }
+    }
+
+    private static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = s0;
+        int i = 0;
+        for (; i <= n - 2 * V; i += 2 * V) {
+            s0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), s0);
+            s1 = FloatVector.fromArray(S, a, ao + i + V).fma(FloatVector.fromArray(S, b, bo + i + V), s1);
+        }
+        for (; i <= n - V; i += V) {
+            s0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), s0);
+        }
+        float dot = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            dot = Math.fma(a[ao + i], b[bo + i], dot);
+        }
+        return dot;
+    }
+
+    /** dx = y·(dy − dot). */
+    private static void softmaxGradient(float[] y, int yo, float[] dy, int dyo, float[] dx, int dxo, int n, float dot) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector.fromArray(S, dy, dyo + i).sub(dot).mul(FloatVector.fromArray(S, y, yo + i))
+                    .intoArray(dx, dxo + i);
+        }
+        for (; i < n; i++) {
+            dx[dxo + i] = y[yo + i] * (dy[dyo + i] - dot);
+        }
+    }
+
+    /** dx = dy − exp(y)·sum. */
+    private static void logSoftmaxGradient(float[] y, int yo, float[] dy, int dyo, float[] dx, int dxo, int n,
+                                           float sum) {
+        FloatVector negativeSum = FloatVector.broadcast(S, -sum);
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector softmax = FloatVector.fromArray(S, y, yo + i).lanewise(VectorOperators.EXP);
+            softmax.fma(negativeSum, FloatVector.fromArray(S, dy, dyo + i)).intoArray(dx, dxo + i);
+        }
+        for (; i < n; i++) {
+            dx[dxo + i] = Math.fma((float) Math.exp(y[yo + i]), -sum, dy[dyo + i]);
+        }
+    }
+
+    /** dx = scale·exp(x − shift). */
+    private static void scaledExp(float[] x, int xo, float[] dx, int dxo, int n, float shift, float scale) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector.fromArray(S, x, xo + i).sub(shift).lanewise(VectorOperators.EXP).mul(scale)
+                    .intoArray(dx, dxo + i);
+        }
+        for (; i < n; i++) {
+            dx[dxo + i] = scale * (float) Math.exp(x[xo + i] - shift);
+        }
     }
 }

@@ -1,0 +1,264 @@
+package org.isthmus.kernels.vector;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector loops over float[] ranges that the elementwise, reduction and pooling kernels share.
+ * Each loop runs to {@code loopBound} and finishes with one masked vector, so a formula is
+ * written once. Operators are passed as arguments only to small methods that C2 inlines into
+ * call sites where the operator is a constant (a non-constant operator defeats the intrinsic).
+ * Sums keep four independent accumulators: one add's latency (3 cycles on Zen 3) would
+ * otherwise bound the loop below the two loads a cycle the core can do.
+ */
+final class ArrayMath {
+
+    private static final VectorSpecies<Float> S = Species.FLOAT;
+    private static final int V = S.length();
+
+    private ArrayMath() {
+    }
+
+    /** y[i] = op(x[i]). */
+    static void map(VectorOperators.Unary op, float[] x, int xo, float[] y, int yo, int n) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += V) {
+            FloatVector.fromArray(S, x, xo + i).lanewise(op).intoArray(y, yo + i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector.fromArray(S, x, xo + i, m).lanewise(op).intoArray(y, yo + i, m);
+        }
+    }
+
+    /** y[i] = a[i] op b[i]. */
+    static void map(VectorOperators.Binary op, float[] a, int ao, float[] b, int bo, float[] y, int yo, int n) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += V) {
+            FloatVector.fromArray(S, a, ao + i).lanewise(op, FloatVector.fromArray(S, b, bo + i)).intoArray(y, yo + i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector.fromArray(S, a, ao + i, m).lanewise(op, FloatVector.fromArray(S, b, bo + i, m))
+                    .intoArray(y, yo + i, m);
+        }
+    }
+
+    /** y[i] = a[i] op b. */
+    static void map(VectorOperators.Binary op, float[] a, int ao, float b, float[] y, int yo, int n) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += V) {
+            FloatVector.fromArray(S, a, ao + i).lanewise(op, b).intoArray(y, yo + i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector.fromArray(S, a, ao + i, m).lanewise(op, b).intoArray(y, yo + i, m);
+        }
+    }
+
+    /** y[i] += alpha·x[i], one fused multiply-add per element. */
+    static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        FloatVector a = FloatVector.broadcast(S, alpha);
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += V) {
+            FloatVector.fromArray(S, x, xo + i).fma(a, FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector.fromArray(S, x, xo + i, m).fma(a, FloatVector.fromArray(S, y, yo + i, m))
+                    .intoArray(y, yo + i, m);
+        }
+    }
+
+    /** acc[i] += x[i]. */
+    static void accumulate(float[] acc, int ao, float[] x, int xo, int n) {
+        axpy(1f, x, xo, acc, ao, n);
+    }
+
+    /** acc[i] += a[i]·b[i]. */
+    static void accumulateProduct(float[] acc, int ao, float[] a, int aOffset, float[] b, int bo, int n) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += V) {
+            FloatVector.fromArray(S, a, aOffset + i).fma(FloatVector.fromArray(S, b, bo + i),
+                    FloatVector.fromArray(S, acc, ao + i)).intoArray(acc, ao + i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector.fromArray(S, a, aOffset + i, m).fma(FloatVector.fromArray(S, b, bo + i, m),
+                    FloatVector.fromArray(S, acc, ao + i, m)).intoArray(acc, ao + i, m);
+        }
+    }
+
+    /** acc[i] += (x[i] − mean[i])². */
+    static void accumulateSquaredDeviation(float[] acc, int ao, float[] x, int xo, float[] mean, int mo, int n) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += V) {
+            FloatVector d = FloatVector.fromArray(S, x, xo + i).sub(FloatVector.fromArray(S, mean, mo + i));
+            d.fma(d, FloatVector.fromArray(S, acc, ao + i)).intoArray(acc, ao + i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector d = FloatVector.fromArray(S, x, xo + i, m).sub(FloatVector.fromArray(S, mean, mo + i, m));
+            d.fma(d, FloatVector.fromArray(S, acc, ao + i, m)).intoArray(acc, ao + i, m);
+        }
+    }
+
+    /** y[i] = (x[i] − mean[i])·factor[i]. */
+    static void scaledDeviation(float[] x, int xo, float[] mean, int mo, float[] factor, int fo, float[] y, int yo,
+                                int n) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += V) {
+            FloatVector.fromArray(S, x, xo + i).sub(FloatVector.fromArray(S, mean, mo + i))
+                    .mul(FloatVector.fromArray(S, factor, fo + i)).intoArray(y, yo + i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector.fromArray(S, x, xo + i, m).sub(FloatVector.fromArray(S, mean, mo + i, m))
+                    .mul(FloatVector.fromArray(S, factor, fo + i, m)).intoArray(y, yo + i, m);
+        }
+    }
+
+    /** y[i] = x[i]·scale + shift. */
+    static void affine(float[] x, int xo, float scale, float shift, float[] y, int yo, int n) {
+        FloatVector a = FloatVector.broadcast(S, scale);
+        FloatVector b = FloatVector.broadcast(S, shift);
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += V) {
+            FloatVector.fromArray(S, x, xo + i).fma(a, b).intoArray(y, yo + i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector.fromArray(S, x, xo + i, m).fma(a, b).intoArray(y, yo + i, m);
+        }
+    }
+
+    /** y[i] = value. */
+    static void fill(float[] y, int yo, float value, int n) {
+        FloatVector v = FloatVector.broadcast(S, value);
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += V) {
+            v.intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] = value;
+        }
+    }
+
+    /** Σ x[i]. */
+    static float sum(float[] x, int xo, int n) {
+        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S),
+                s3 = FloatVector.zero(S);
+        int bound4 = n - n % (4 * V);
+        int i = 0;
+        for (; i < bound4; i += 4 * V) {
+            s0 = s0.add(FloatVector.fromArray(S, x, xo + i));
+            s1 = s1.add(FloatVector.fromArray(S, x, xo + i + V));
+            s2 = s2.add(FloatVector.fromArray(S, x, xo + i + 2 * V));
+            s3 = s3.add(FloatVector.fromArray(S, x, xo + i + 3 * V));
+        }
+        for (; i < S.loopBound(n); i += V) {
+            s0 = s0.add(FloatVector.fromArray(S, x, xo + i));
+        }
+        float sum = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += x[xo + i];
+        }
+        return sum;
+    }
+
+    /** Σ a[i]·b[i]. */
+    static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S),
+                s3 = FloatVector.zero(S);
+        int bound4 = n - n % (4 * V);
+        int i = 0;
+        for (; i < bound4; i += 4 * V) {
+            s0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), s0);
+            s1 = FloatVector.fromArray(S, a, ao + i + V).fma(FloatVector.fromArray(S, b, bo + i + V), s1);
+            s2 = FloatVector.fromArray(S, a, ao + i + 2 * V).fma(FloatVector.fromArray(S, b, bo + i + 2 * V), s2);
+            s3 = FloatVector.fromArray(S, a, ao + i + 3 * V).fma(FloatVector.fromArray(S, b, bo + i + 3 * V), s3);
+        }
+        for (; i < S.loopBound(n); i += V) {
+            s0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), s0);
+        }
+        float sum = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum = Math.fma(a[ao + i], b[bo + i], sum);
+        }
+        return sum;
+    }
+
+    /** Σ (x[i] − mean)². */
+    static float squaredDeviation(float[] x, int xo, int n, float mean) {
+        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
+        int bound2 = n - n % (2 * V);
+        int i = 0;
+        for (; i < bound2; i += 2 * V) {
+            FloatVector d0 = FloatVector.fromArray(S, x, xo + i).sub(mean);
+            FloatVector d1 = FloatVector.fromArray(S, x, xo + i + V).sub(mean);
+            s0 = d0.fma(d0, s0);
+            s1 = d1.fma(d1, s1);
+        }
+        for (; i < S.loopBound(n); i += V) {
+            FloatVector d = FloatVector.fromArray(S, x, xo + i).sub(mean);
+            s0 = d.fma(d, s0);
+        }
+        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float d = x[xo + i] - mean;
+            sum = Math.fma(d, d, sum);
+        }
+        return sum;
+    }
+
+    /** max x[i], NaN when any x[i] is NaN (the Vector API's MAX is Math.max, NaN-propagating). */
+    static float max(float[] x, int xo, int n) {
+        FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), m1 = m0;
+        int bound2 = n - n % (2 * V);
+        int i = 0;
+        for (; i < bound2; i += 2 * V) {
+            m0 = m0.max(FloatVector.fromArray(S, x, xo + i));
+            m1 = m1.max(FloatVector.fromArray(S, x, xo + i + V));
+        }
+        for (; i < S.loopBound(n); i += V) {
+            m0 = m0.max(FloatVector.fromArray(S, x, xo + i));
+        }
+        float max = m0.max(m1).reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            max = Math.max(max, x[xo + i]);
+        }
+        return max;
+    }
+
+    /** The first i with x[i] == value (the first NaN for a NaN value), or −1. */
+    static int indexOf(float[] x, int xo, int n, float value) {
+        boolean nan = Float.isNaN(value);
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += V) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            VectorMask<Float> hit = nan ? v.test(VectorOperators.IS_NAN) : v.compare(VectorOperators.EQ, value);
+            if (hit.anyTrue()) {
+                return i + hit.firstTrue();
+            }
+        }
+        for (; i < n; i++) {
+            float v = x[xo + i];
+            if (nan ? Float.isNaN(v) : v == value) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}

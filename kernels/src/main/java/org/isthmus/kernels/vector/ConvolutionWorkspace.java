@@ -1,0 +1,111 @@
+package org.isthmus.kernels.vector;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import org.isthmus.kernels.Parallelism;
+
+/**
+ * Buffers of one convolution call, kept between calls (one workspace per concurrent caller, up to
+ * a bound, as {@link VectorGemm} keeps its own) and grown when a larger layer comes: packed
+ * weights, and per part of the call a padded input band and an output band (off-heap: the
+ * direct micro-kernel reads and writes them), or an im2col matrix, a staged image and a partial
+ * weight gradient (float[]: sgemm reads heap operands through their array).
+ */
+final class ConvolutionWorkspace {
+
+    private static final BlockingQueue<ConvolutionWorkspace> POOL =
+            new ArrayBlockingQueue<>(Math.max(4, Parallelism.threads()));
+
+    private MemorySegment packedWeights = MemorySegment.NULL;
+    private float[] bias = new float[0];
+    private MemorySegment[] bandInputs = new MemorySegment[0];
+    private MemorySegment[] bandOutputs = new MemorySegment[0];
+    private float[][] columns = new float[0][];
+    private float[][] images = new float[0][];
+    private float[][] partials = new float[0][];
+
+    static ConvolutionWorkspace acquire() {
+        ConvolutionWorkspace workspace = POOL.poll();
+        return workspace != null ? workspace : new ConvolutionWorkspace();
+    }
+
+    /** Returns the workspace for the next call; a full pool drops it (its automatic arenas free the memory). */
+    void release() {
+        POOL.offer(this);
+    }
+
+    MemorySegment packedWeights(long floats) {
+        packedWeights = atLeast(packedWeights, floats);
+        return packedWeights;
+    }
+
+    /** A zeroed float[] of at least {@code length}. */
+    float[] bias(int length) {
+        if (bias.length < length) {
+            bias = new float[length];
+        } else {
+            Arrays.fill(bias, 0, length, 0f);
+        }
+        return bias;
+    }
+
+    /** Makes {@code parts} band buffers of the given sizes available. */
+    void reserveBands(int parts, long inputFloats, long outputFloats) {
+        if (bandInputs.length < parts) {
+            bandInputs = Arrays.copyOf(bandInputs, parts);
+            bandOutputs = Arrays.copyOf(bandOutputs, parts);
+        }
+        for (int p = 0; p < parts; p++) {
+            bandInputs[p] = atLeast(bandInputs[p], inputFloats);
+            bandOutputs[p] = atLeast(bandOutputs[p], outputFloats);
+        }
+    }
+
+    MemorySegment bandInput(int part) {
+        return bandInputs[part];
+    }
+
+    MemorySegment bandOutput(int part) {
+        return bandOutputs[part];
+    }
+
+    /** Makes {@code parts} im2col matrices, staged images and partial gradients of the given sizes available. */
+    void reserveColumns(int parts, int columnFloats, int imageFloats, int partialFloats) {
+        if (columns.length < parts) {
+            columns = Arrays.copyOf(columns, parts);
+            images = Arrays.copyOf(images, parts);
+            partials = Arrays.copyOf(partials, parts);
+        }
+        for (int p = 0; p < parts; p++) {
+            columns[p] = atLeast(columns[p], columnFloats);
+            images[p] = atLeast(images[p], imageFloats);
+            partials[p] = atLeast(partials[p], partialFloats);
+        }
+    }
+
+    float[] columns(int part) {
+        return columns[part];
+    }
+
+    float[] image(int part) {
+        return images[part];
+    }
+
+    float[] partial(int part) {
+        return partials[part];
+    }
+
+    private static MemorySegment atLeast(MemorySegment segment, long floats) {
+        if (segment == null || segment.byteSize() < floats * Float.BYTES) {
+            return Arena.ofAuto().allocate(Math.max(1, floats) * Float.BYTES, 64);
+        }
+        return segment;
+    }
+
+    private static float[] atLeast(float[] array, int floats) {
+        return array == null || array.length < floats ? new float[floats] : array;
+    }
+}

@@ -1,0 +1,68 @@
+package org.isthmus.kernels;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Runs one kernel call on heap or native copies of its inputs and compares the outputs of every
+ * optimized backend with the reference's: what the softmax and normalization tests share.
+ */
+final class RowwiseRuns {
+
+    /** One kernel call on the given segments; it may pass null for an optional one it leaves out. */
+    @FunctionalInterface
+    interface Call {
+        void run(Backend backend, MemorySegment[] inputs, MemorySegment[] outputs);
+    }
+
+    private RowwiseRuns() {
+    }
+
+    /**
+     * The outputs of one call. They start as NaN, so an element a kernel fails to write shows.
+     * Native memory comes from a shared arena, so that the pool's workers may share the call.
+     */
+    static float[][] run(Backend backend, Call call, boolean nativeMemory, float[][] inputs, int... outputSizes) {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment[] in = new MemorySegment[inputs.length];
+            for (int i = 0; i < inputs.length; i++) {
+                in[i] = nativeMemory ? KernelChecks.nativeCopy(arena, inputs[i]) : KernelChecks.heap(inputs[i].clone());
+            }
+            MemorySegment[] out = new MemorySegment[outputSizes.length];
+            for (int i = 0; i < outputSizes.length; i++) {
+                float[] nan = new float[outputSizes[i]];
+                Arrays.fill(nan, Float.NaN);
+                out[i] = nativeMemory ? KernelChecks.nativeCopy(arena, nan) : KernelChecks.heap(nan);
+            }
+            call.run(backend, in, out);
+            float[][] results = new float[outputSizes.length][];
+            for (int i = 0; i < outputSizes.length; i++) {
+                results[i] = KernelChecks.toArray(out[i], outputSizes[i]);
+            }
+            return results;
+        }
+    }
+
+    /**
+     * Every optimized backend, on heap and native memory, against the reference: each output
+     * within {@code tolerance} (relative norm error). Skipped when no optimized backend is available.
+     */
+    static void assertMatchesReference(String what, double tolerance, Call call, float[][] inputs, int... outputSizes) {
+        List<Backend> optimized = KernelChecks.optimizedBackends().toList();
+        assumeTrue(!optimized.isEmpty(), () -> "no optimized backend: " + Backends.describe());
+        float[][] expected = run(KernelChecks.reference(), call, false, inputs, outputSizes);
+        for (Backend backend : optimized) {
+            for (boolean nativeMemory : new boolean[] {false, true}) {
+                float[][] actual = run(backend, call, nativeMemory, inputs, outputSizes);
+                for (int i = 0; i < expected.length; i++) {
+                    KernelChecks.assertClose(expected[i], actual[i], tolerance, what + ", " + backend.name()
+                            + (nativeMemory ? ", native" : ", heap") + ", output " + i + " (seed " + TestSeeds.BASE + ")");
+                }
+            }
+        }
+    }
+}
