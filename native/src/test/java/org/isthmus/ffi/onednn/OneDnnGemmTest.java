@@ -1,8 +1,10 @@
 package org.isthmus.ffi.onednn;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.isthmus.kernels.Backend;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -60,6 +62,20 @@ class OneDnnGemmTest {
         for (Backend peer : NativeChecks.peers()) {
             NativeChecks.assertClose(expected, run(peer, c, a, b, c0, lda, ldb, ldc, null), 1e-5, peer.name() + " " + c);
         }
+    }
+
+    /** BLAS semantics: beta = 0 ignores C's NaNs; k = 0 or alpha = 0 leaves beta·C and reads neither A nor B. */
+    @Test
+    void betaZeroIgnoresNaNAndKZeroScalesC() {
+        Backend oneDnn = NativeChecks.oneDnn();
+        float[] c = {Float.NaN, Float.NaN, Float.NaN, Float.NaN};
+        MemorySegment out = MemorySegment.ofArray(c);
+        oneDnn.sgemm(false, true, 2, 2, 3, 1f, MemorySegment.ofArray(new float[] {1, 2, 3, 4, 5, 6}), 0, 3,
+                MemorySegment.ofArray(new float[] {1, 0, 0, 0, 1, 0}), 0, 3, 0f, out, 0, 2);
+        assertArrayEquals(new float[] {1, 2, 4, 5}, c);
+        oneDnn.sgemm(false, false, 2, 2, 0, 1f, MemorySegment.ofArray(new float[0]), 0, 1,
+                MemorySegment.ofArray(new float[0]), 0, 2, 0.5f, out, 0, 2);
+        assertArrayEquals(new float[] {0.5f, 1, 2, 2.5f}, c);
     }
 
     private static float[] run(Backend backend, Case c, float[] a, float[] b, float[] c0, int lda, int ldb, int ldc,
