@@ -94,6 +94,13 @@ final class OneDnnConvolution implements ConvolutionKernels {
         }
     }
 
+    /** The implementations oneDNN chose for this shape's forward pass and its weight reorder, for reports. */
+    String describe(Conv2dShape shape) {
+        Convolution conv = cache.get(new Key(shape, Pass.FORWARD, false), this::create);
+        return conv.primitive.implementation() + (conv.weightsReorder == null ? ", plain OIHW weights"
+                : ", weights reordered by " + conv.weightsReorder.implementation());
+    }
+
     /** The weights in the primitive's layout: w itself when that is OIHW, else w reordered into scratch. */
     private static MemorySegment weightsIn(Execution run, Convolution conv, MemorySegment w, Conv2dShape shape) {
         MemorySegment plain = run.input(Slot.WEIGHTS, w, shape.weightSize());
