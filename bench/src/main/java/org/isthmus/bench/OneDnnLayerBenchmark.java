@@ -42,8 +42,8 @@ public class OneDnnLayerBenchmark {
     @Param({"onednn", "vector"})
     public String implementation;
 
-    /** conv:N,C,H,W,K,kernel,pad (stride 1), softmax:ROWSxCOLS, layerNorm:ROWSxCOLS. */
-    @Param({"conv:64,1,28,28,32,3,1", "conv:64,32,14,14,64,3,1", "conv:32,64,56,56,64,3,1",
+    /** conv:N_C_H_W_K_kernel_pad (stride 1; not commas, which JMH splits -p values at), softmax:ROWSxCOLS, layerNorm:ROWSxCOLS. */
+    @Param({"conv:64_1_28_28_32_3_1", "conv:64_32_14_14_64_3_1", "conv:32_64_56_56_64_3_1",
             "softmax:4096x1024", "layerNorm:4096x1024"})
     public String op;
 
@@ -63,7 +63,7 @@ public class OneDnnLayerBenchmark {
         Backend reference = Backends.get("scalar");
         switch (parts[0]) {
             case "conv" -> {
-                int[] p = java.util.Arrays.stream(parts[1].split(",")).mapToInt(Integer::parseInt).toArray();
+                int[] p = java.util.Arrays.stream(parts[1].split("_")).mapToInt(Integer::parseInt).toArray();
                 Conv2dShape s = new Conv2dShape(p[0], p[1], p[2], p[3], p[4], p[5], p[5], 1, 1, p[6], p[6], 1, 1);
                 MemorySegment x = random(s.inputSize(), random);
                 MemorySegment w = random(s.weightSize(), random);
