@@ -36,9 +36,6 @@ rm -rf "$OUT/$(echo $PACKAGE | tr . /)"
   --include-function dnnl_memory_desc_equal \
   --include-function dnnl_memory_create \
   --include-function dnnl_memory_destroy \
-  --include-function dnnl_primitive_attr_create \
-  --include-function dnnl_primitive_attr_destroy \
-  --include-function dnnl_primitive_attr_set_scratchpad_mode \
   --include-function dnnl_primitive_desc_query \
   --include-function dnnl_primitive_desc_query_md \
   --include-function dnnl_primitive_desc_destroy \
@@ -73,7 +70,6 @@ rm -rf "$OUT/$(echo $PACKAGE | tr . /)"
   --include-constant dnnl_softmax_log \
   --include-constant dnnl_use_scale \
   --include-constant dnnl_use_shift \
-  --include-constant dnnl_scratchpad_mode_user \
   --include-constant dnnl_query_impl_info_str \
   --include-constant dnnl_query_src_md \
   --include-constant dnnl_query_diff_src_md \
@@ -81,7 +77,6 @@ rm -rf "$OUT/$(echo $PACKAGE | tr . /)"
   --include-constant dnnl_query_diff_weights_md \
   --include-constant dnnl_query_dst_md \
   --include-constant dnnl_query_diff_dst_md \
-  --include-constant dnnl_query_scratchpad_md \
   --include-constant DNNL_ARG_SRC_0 \
   --include-constant DNNL_ARG_DST_0 \
   --include-constant DNNL_ARG_WEIGHTS_0 \
@@ -90,7 +85,6 @@ rm -rf "$OUT/$(echo $PACKAGE | tr . /)"
   --include-constant DNNL_ARG_VARIANCE \
   --include-constant DNNL_ARG_SCALE \
   --include-constant DNNL_ARG_SHIFT \
-  --include-constant DNNL_ARG_SCRATCHPAD \
   --include-constant DNNL_ARG_DIFF_SRC_0 \
   --include-constant DNNL_ARG_DIFF_DST_0 \
   --include-constant DNNL_ARG_DIFF_WEIGHTS_0 \

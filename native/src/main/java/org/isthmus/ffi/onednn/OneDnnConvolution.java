@@ -48,7 +48,7 @@ final class OneDnnConvolution implements ConvolutionKernels {
                 run.bind(dnnl_h.DNNL_ARG_BIAS(), conv.primitive.md(dnnl_h.dnnl_query_weights_md(), 1),
                         run.input(Slot.EXTRA_1, bias, shape.outChannels()));
             }
-            run.scratchpad(conv.primitive).run(conv.primitive, "convolution forward");
+            run.run(conv.primitive, "convolution forward");
         }
     }
 
@@ -62,7 +62,7 @@ final class OneDnnConvolution implements ConvolutionKernels {
                     .bind(dnnl_h.DNNL_ARG_WEIGHTS_0(), conv.weightsMd, weights)
                     .bind(dnnl_h.DNNL_ARG_DIFF_SRC_0(), conv.primitive.md(dnnl_h.dnnl_query_diff_src_md()),
                             run.output(Slot.DESTINATION, dx, shape.inputSize()))
-                    .scratchpad(conv.primitive).run(conv.primitive, "convolution backward data");
+                    .run(conv.primitive, "convolution backward data");
         }
     }
 
@@ -82,13 +82,13 @@ final class OneDnnConvolution implements ConvolutionKernels {
                 run.bind(dnnl_h.DNNL_ARG_DIFF_BIAS(), conv.primitive.md(dnnl_h.dnnl_query_diff_weights_md(), 1),
                         run.output(Slot.EXTRA_1, dBias, shape.outChannels()));
             }
-            run.scratchpad(conv.primitive).run(conv.primitive, "convolution backward weights");
+            run.run(conv.primitive, "convolution backward weights");
             if (conv.weightsReorder != null) {
                 try (Execution reorder = new Execution()) {
                     reorder.bind(dnnl_h.DNNL_ARG_SRC_0(), conv.weightsMd, blockedDw)
                             .bind(dnnl_h.DNNL_ARG_DST_0(), conv.plainWeightsMd,
                                     reorder.output(Slot.WEIGHTS, dw, shape.weightSize()))
-                            .scratchpad(conv.weightsReorder).run(conv.weightsReorder, "reorder of dw to OIHW");
+                            .run(conv.weightsReorder, "reorder of dw to OIHW");
                 }
             }
         }
@@ -111,7 +111,7 @@ final class OneDnnConvolution implements ConvolutionKernels {
         try (Execution reorder = new Execution()) {
             reorder.bind(dnnl_h.DNNL_ARG_SRC_0(), conv.plainWeightsMd, plain)
                     .bind(dnnl_h.DNNL_ARG_DST_0(), conv.weightsMd, blocked)
-                    .scratchpad(conv.weightsReorder).run(conv.weightsReorder, "reorder of w from OIHW");
+                    .run(conv.weightsReorder, "reorder of w from OIHW");
         }
         return blocked;
     }
@@ -133,12 +133,12 @@ final class OneDnnConvolution implements ConvolutionKernels {
                 case BACKWARD_DATA -> Primitive.created(slot,
                         dnnl_h.dnnl_convolution_backward_data_primitive_desc_create(slot, OneDnn.engine(),
                                 dnnl_h.dnnl_convolution_direct(), src, anyWeights, dst, strides, dilates, padding, padding,
-                                hint(s).descriptor, OneDnn.USER_SCRATCHPAD),
+                                hint(s).descriptor, OneDnn.DEFAULT_ATTRIBUTES),
                         "dnnl_convolution_backward_data_primitive_desc_create");
                 case BACKWARD_WEIGHTS -> Primitive.created(slot,
                         dnnl_h.dnnl_convolution_backward_weights_primitive_desc_create(slot, OneDnn.engine(),
                                 dnnl_h.dnnl_convolution_direct(), src, anyWeights, bias, dst, strides, dilates, padding,
-                                padding, hint(s).descriptor, OneDnn.USER_SCRATCHPAD),
+                                padding, hint(s).descriptor, OneDnn.DEFAULT_ATTRIBUTES),
                         "dnnl_convolution_backward_weights_primitive_desc_create");
             };
             MemorySegment weightsMd = primitive.md(key.pass == Pass.BACKWARD_WEIGHTS
@@ -152,7 +152,7 @@ final class OneDnnConvolution implements ConvolutionKernels {
             MemorySegment reorderSlot = d.handleSlot();
             Primitive reorder = Primitive.created(reorderSlot, dnnl_h.dnnl_reorder_primitive_desc_create(reorderSlot,
                     toPlain ? weightsMd : plainWeights, OneDnn.engine(), toPlain ? plainWeights : weightsMd,
-                    OneDnn.engine(), OneDnn.USER_SCRATCHPAD), "dnnl_reorder_primitive_desc_create");
+                    OneDnn.engine(), OneDnn.DEFAULT_ATTRIBUTES), "dnnl_reorder_primitive_desc_create");
             MemorySegment reorderPlainMd = reorder.md(toPlain ? dnnl_h.dnnl_query_dst_md() : dnnl_h.dnnl_query_src_md());
             return new Convolution(primitive, weightsMd, reorder, reorderPlainMd);
         }
@@ -172,7 +172,7 @@ final class OneDnnConvolution implements ConvolutionKernels {
                         withBias ? d.plain(dnnl_h.dnnl_a(), s.outChannels()) : MemorySegment.NULL,
                         d.plain(dnnl_h.dnnl_abcd(), s.batch(), s.outChannels(), s.outHeight(), s.outWidth()),
                         d.dims(s.strideH(), s.strideW()), d.dims(s.dilationH() - 1L, s.dilationW() - 1L),
-                        d.dims(s.padH(), s.padW()), d.dims(s.padH(), s.padW()), OneDnn.USER_SCRATCHPAD),
+                        d.dims(s.padH(), s.padW()), d.dims(s.padH(), s.padW()), OneDnn.DEFAULT_ATTRIBUTES),
                 "dnnl_convolution_forward_primitive_desc_create");
     }
 

@@ -56,7 +56,7 @@ final class OneDnnNormalization implements NormalizationKernels {
             if (beta != null) {
                 run.bind(dnnl_h.DNNL_ARG_SHIFT(), cached.parameterMd, run.input(Slot.EXTRA_3, beta, cols));
             }
-            run.scratchpad(norm).run(norm, "layer normalization forward");
+            run.run(norm, "layer normalization forward");
             if (rstd != null) {
                 for (int r = 0; r < rows; r++) {
                     float v = variance.getAtIndex(ValueLayout.JAVA_FLOAT, r);
@@ -102,7 +102,7 @@ final class OneDnnNormalization implements NormalizationKernels {
             if (shift) {
                 run.bind(dnnl_h.DNNL_ARG_DIFF_SHIFT(), cached.parameterMd, run.output(Slot.EXTRA_4, dBeta, cols));
             }
-            run.scratchpad(norm).run(norm, "layer normalization backward");
+            run.run(norm, "layer normalization backward");
         }
     }
 
@@ -152,13 +152,13 @@ final class OneDnnNormalization implements NormalizationKernels {
             if (key.propagation == dnnl_h.dnnl_forward_training()) {
                 return Primitive.created(slot, dnnl_h.dnnl_layer_normalization_forward_primitive_desc_create(slot,
                         OneDnn.engine(), key.propagation, matrix, matrix, statistics, key.eps, flags,
-                        OneDnn.USER_SCRATCHPAD), "dnnl_layer_normalization_forward_primitive_desc_create");
+                        OneDnn.DEFAULT_ATTRIBUTES), "dnnl_layer_normalization_forward_primitive_desc_create");
             }
             Primitive hint = cache.get(new Key(key.rows, key.cols, key.scale, key.shift, key.eps,
                     dnnl_h.dnnl_forward_training()), this::create).primitive;
             return Primitive.created(slot, dnnl_h.dnnl_layer_normalization_backward_primitive_desc_create(slot,
                     OneDnn.engine(), key.propagation, matrix, matrix, matrix, statistics, key.eps, flags,
-                    hint.descriptor, OneDnn.USER_SCRATCHPAD), "dnnl_layer_normalization_backward_primitive_desc_create");
+                    hint.descriptor, OneDnn.DEFAULT_ATTRIBUTES), "dnnl_layer_normalization_backward_primitive_desc_create");
         }
     }
 }

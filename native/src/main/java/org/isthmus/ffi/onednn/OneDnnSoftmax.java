@@ -69,7 +69,7 @@ final class OneDnnSoftmax implements SoftmaxKernels {
             run.bind(dnnl_h.DNNL_ARG_SRC_0(), softmax.md(dnnl_h.dnnl_query_src_md()), run.input(Slot.SOURCE, x, size))
                     .bind(dnnl_h.DNNL_ARG_DST_0(), softmax.md(dnnl_h.dnnl_query_dst_md()),
                             run.output(Slot.DESTINATION, y, size))
-                    .scratchpad(softmax).run(softmax, log ? "logsoftmax forward" : "softmax forward");
+                    .run(softmax, log ? "logsoftmax forward" : "softmax forward");
         }
     }
 
@@ -82,7 +82,7 @@ final class OneDnnSoftmax implements SoftmaxKernels {
                             run.input(Slot.EXTRA_1, dy, size))
                     .bind(dnnl_h.DNNL_ARG_DIFF_SRC_0(), softmax.md(dnnl_h.dnnl_query_diff_src_md()),
                             run.output(Slot.DESTINATION, dx, size))
-                    .scratchpad(softmax).run(softmax, log ? "logsoftmax backward" : "softmax backward");
+                    .run(softmax, log ? "logsoftmax backward" : "softmax backward");
         }
     }
 
@@ -93,12 +93,12 @@ final class OneDnnSoftmax implements SoftmaxKernels {
             MemorySegment slot = d.handleSlot();
             if (!key.backward) {
                 return Primitive.created(slot, dnnl_h.dnnl_softmax_forward_primitive_desc_create(slot, OneDnn.engine(),
-                        dnnl_h.dnnl_forward_training(), algorithm, matrix, matrix, 1, OneDnn.USER_SCRATCHPAD),
+                        dnnl_h.dnnl_forward_training(), algorithm, matrix, matrix, 1, OneDnn.DEFAULT_ATTRIBUTES),
                         "dnnl_softmax_forward_primitive_desc_create");
             }
             Primitive hint = cache.get(new Key(key.rows, key.cols, key.log, false), this::create);
             return Primitive.created(slot, dnnl_h.dnnl_softmax_backward_primitive_desc_create(slot, OneDnn.engine(),
-                    algorithm, matrix, matrix, matrix, 1, hint.descriptor, OneDnn.USER_SCRATCHPAD),
+                    algorithm, matrix, matrix, matrix, 1, hint.descriptor, OneDnn.DEFAULT_ATTRIBUTES),
                     "dnnl_softmax_backward_primitive_desc_create");
         }
     }

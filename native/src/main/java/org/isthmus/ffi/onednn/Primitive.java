@@ -18,8 +18,6 @@ final class Primitive {
 
     final MemorySegment descriptor;
     final MemorySegment handle;
-    final MemorySegment scratchpadMd;
-    final long scratchpadBytes;
     /** Memory descriptors created for this primitive's arguments, destroyed with it. */
     private final List<MemorySegment> ownedDescriptors = new CopyOnWriteArrayList<>();
 
@@ -37,8 +35,6 @@ final class Primitive {
             created = slot.get(ValueLayout.ADDRESS, 0);
         }
         this.handle = created;
-        this.scratchpadMd = md(dnnl_h.dnnl_query_scratchpad_md());
-        this.scratchpadBytes = dnnl_h.dnnl_memory_desc_get_size(scratchpadMd);
         MemorySegment primitive = created;
         List<MemorySegment> owned = ownedDescriptors;
         OneDnn.CLEANER.register(this, () -> {

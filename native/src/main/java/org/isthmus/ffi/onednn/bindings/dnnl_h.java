@@ -95,15 +95,6 @@ public class dnnl_h extends dnnl_h$shared {
     public static int DNNL_ARG_SHIFT() {
         return DNNL_ARG_SHIFT;
     }
-    private static final int DNNL_ARG_SCRATCHPAD = (int)80L;
-    /**
-     * {@snippet lang=c :
-     * #define DNNL_ARG_SCRATCHPAD 80
-     * }
-     */
-    public static int DNNL_ARG_SCRATCHPAD() {
-        return DNNL_ARG_SCRATCHPAD;
-    }
     private static final int DNNL_ARG_DIFF_SRC_0 = (int)129L;
     /**
      * {@snippet lang=c :
@@ -622,15 +613,6 @@ public class dnnl_h extends dnnl_h$shared {
     public static int dnnl_use_shift() {
         return dnnl_use_shift;
     }
-    private static final int dnnl_scratchpad_mode_user = (int)1L;
-    /**
-     * {@snippet lang=c :
-     * enum dnnl_scratchpad_mode_t.dnnl_scratchpad_mode_user = 1
-     * }
-     */
-    public static int dnnl_scratchpad_mode_user() {
-        return dnnl_scratchpad_mode_user;
-    }
     private static final int dnnl_query_impl_info_str = (int)8L;
     /**
      * {@snippet lang=c :
@@ -693,15 +675,6 @@ public class dnnl_h extends dnnl_h$shared {
      */
     public static int dnnl_query_diff_dst_md() {
         return dnnl_query_diff_dst_md;
-    }
-    private static final int dnnl_query_scratchpad_md = (int)136L;
-    /**
-     * {@snippet lang=c :
-     * enum dnnl_query_t.dnnl_query_scratchpad_md = 136
-     * }
-     */
-    public static int dnnl_query_scratchpad_md() {
-        return dnnl_query_scratchpad_md;
     }
 
     private static class dnnl_primitive_desc_destroy {
@@ -1066,187 +1039,6 @@ public class dnnl_h extends dnnl_h$shared {
                 traceDowncall("dnnl_primitive_destroy", primitive);
             }
             return (int)mh$.invokeExact(primitive);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class dnnl_primitive_attr_create {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            dnnl_h.C_INT,
-            dnnl_h.C_POINTER
-        );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dnnl_primitive_attr_create");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * dnnl_status_t dnnl_primitive_attr_create(dnnl_primitive_attr_t *attr)
-     * }
-     */
-    public static FunctionDescriptor dnnl_primitive_attr_create$descriptor() {
-        return dnnl_primitive_attr_create.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * dnnl_status_t dnnl_primitive_attr_create(dnnl_primitive_attr_t *attr)
-     * }
-     */
-    public static MethodHandle dnnl_primitive_attr_create$handle() {
-        return dnnl_primitive_attr_create.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * dnnl_status_t dnnl_primitive_attr_create(dnnl_primitive_attr_t *attr)
-     * }
-     */
-    public static MemorySegment dnnl_primitive_attr_create$address() {
-        return dnnl_primitive_attr_create.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * dnnl_status_t dnnl_primitive_attr_create(dnnl_primitive_attr_t *attr)
-     * }
-     */
-    public static int dnnl_primitive_attr_create(MemorySegment attr) {
-        var mh$ = dnnl_primitive_attr_create.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("dnnl_primitive_attr_create", attr);
-            }
-            return (int)mh$.invokeExact(attr);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class dnnl_primitive_attr_destroy {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            dnnl_h.C_INT,
-            dnnl_h.C_POINTER
-        );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dnnl_primitive_attr_destroy");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * dnnl_status_t dnnl_primitive_attr_destroy(dnnl_primitive_attr_t attr)
-     * }
-     */
-    public static FunctionDescriptor dnnl_primitive_attr_destroy$descriptor() {
-        return dnnl_primitive_attr_destroy.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * dnnl_status_t dnnl_primitive_attr_destroy(dnnl_primitive_attr_t attr)
-     * }
-     */
-    public static MethodHandle dnnl_primitive_attr_destroy$handle() {
-        return dnnl_primitive_attr_destroy.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * dnnl_status_t dnnl_primitive_attr_destroy(dnnl_primitive_attr_t attr)
-     * }
-     */
-    public static MemorySegment dnnl_primitive_attr_destroy$address() {
-        return dnnl_primitive_attr_destroy.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * dnnl_status_t dnnl_primitive_attr_destroy(dnnl_primitive_attr_t attr)
-     * }
-     */
-    public static int dnnl_primitive_attr_destroy(MemorySegment attr) {
-        var mh$ = dnnl_primitive_attr_destroy.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("dnnl_primitive_attr_destroy", attr);
-            }
-            return (int)mh$.invokeExact(attr);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class dnnl_primitive_attr_set_scratchpad_mode {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            dnnl_h.C_INT,
-            dnnl_h.C_POINTER,
-            dnnl_h.C_INT
-        );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dnnl_primitive_attr_set_scratchpad_mode");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * dnnl_status_t dnnl_primitive_attr_set_scratchpad_mode(dnnl_primitive_attr_t attr, dnnl_scratchpad_mode_t mode)
-     * }
-     */
-    public static FunctionDescriptor dnnl_primitive_attr_set_scratchpad_mode$descriptor() {
-        return dnnl_primitive_attr_set_scratchpad_mode.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * dnnl_status_t dnnl_primitive_attr_set_scratchpad_mode(dnnl_primitive_attr_t attr, dnnl_scratchpad_mode_t mode)
-     * }
-     */
-    public static MethodHandle dnnl_primitive_attr_set_scratchpad_mode$handle() {
-        return dnnl_primitive_attr_set_scratchpad_mode.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * dnnl_status_t dnnl_primitive_attr_set_scratchpad_mode(dnnl_primitive_attr_t attr, dnnl_scratchpad_mode_t mode)
-     * }
-     */
-    public static MemorySegment dnnl_primitive_attr_set_scratchpad_mode$address() {
-        return dnnl_primitive_attr_set_scratchpad_mode.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * dnnl_status_t dnnl_primitive_attr_set_scratchpad_mode(dnnl_primitive_attr_t attr, dnnl_scratchpad_mode_t mode)
-     * }
-     */
-    public static int dnnl_primitive_attr_set_scratchpad_mode(MemorySegment attr, int mode) {
-        var mh$ = dnnl_primitive_attr_set_scratchpad_mode.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("dnnl_primitive_attr_set_scratchpad_mode", attr, mode);
-            }
-            return (int)mh$.invokeExact(attr, mode);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
