@@ -1,0 +1,100 @@
+package org.isthmus.bench;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.isthmus.kernels.Backend;
+import org.isthmus.kernels.Backends;
+import org.isthmus.kernels.Conv2dShape;
+
+/**
+ * The Java side of {@code bench/src/main/c/onednn_reference.c}: the same shapes, timed the same way
+ * (median of 7 samples of repeated calls, each sample at least 0.2 s), through Isthmus's {@code onednn}
+ * backend: sgemm on heap operands (the critical downcall passes them in place), conv2d on native
+ * operands (what the C program hands oneDNN; heap operands add a copy in and out, which
+ * OneDnnLayerBenchmark measures). bench/onednn-bar.sh alternates it with the C program, so each
+ * Java/C ratio comes from neighbouring runs on this shared, noisy machine. Correctness is checked by
+ * the native module's tests and by GemmBenchmark/OneDnnLayerBenchmark, not here.
+ */
+public final class OneDnnBar {
+
+    private OneDnnBar() {
+    }
+
+    public static void main(String[] args) {
+        Backend oneDnn = Backends.get("onednn");
+        System.out.println(oneDnn.description());
+        for (int[] s : new int[][] {{512, 512, 512}, {1024, 1024, 1024}, {2048, 2048, 2048}, {128, 256, 784}}) {
+            sgemm(oneDnn, s[0], s[1], s[2]);
+        }
+        try (Arena arena = Arena.ofShared()) {
+            conv(oneDnn, arena, new Conv2dShape(64, 1, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1));
+            conv(oneDnn, arena, new Conv2dShape(64, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1));
+            conv(oneDnn, arena, new Conv2dShape(32, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1, 1));
+        }
+    }
+
+    private static void sgemm(Backend backend, int m, int n, int k) {
+        SplittableRandom random = new SplittableRandom(1);
+        MemorySegment a = MemorySegment.ofArray(random(random, (long) m * k));
+        MemorySegment b = MemorySegment.ofArray(random(random, (long) k * n));
+        MemorySegment c = MemorySegment.ofArray(new float[m * n]);
+        double seconds = medianSeconds(() -> backend.sgemm(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, c, 0, n));
+        System.out.printf(Locale.ROOT, "sgemm %dx%dx%d NN: %.1f GFLOP/s%n", m, n, k, 2.0 * m * n * k / seconds * 1e-9);
+    }
+
+    private static void conv(Backend backend, Arena arena, Conv2dShape s) {
+        SplittableRandom random = new SplittableRandom(2);
+        MemorySegment x = offHeap(arena, random(random, s.inputSize()));
+        MemorySegment w = offHeap(arena, random(random, s.weightSize()));
+        MemorySegment bias = offHeap(arena, random(random, s.outChannels()));
+        MemorySegment y = arena.allocate(s.outputSize() * Float.BYTES, 64);
+        double seconds = medianSeconds(() -> backend.conv2d(s, x, w, bias, y));
+        double flops = 2.0 * s.outputSize() * s.inChannels() * s.kernelHeight() * s.kernelWidth();
+        System.out.printf(Locale.ROOT, "conv N=%d,C=%d,%dx%d,K=%d,%dx%d,p%d: %.1f GFLOP/s%n", s.batch(), s.inChannels(),
+                s.inHeight(), s.inWidth(), s.outChannels(), s.kernelHeight(), s.kernelWidth(), s.padH(),
+                flops / seconds * 1e-9);
+    }
+
+    /** As the C program's TIME: double the repetitions until a sample lasts 0.2 s, then the median of 7 samples. */
+    private static double medianSeconds(Runnable call) {
+        int repetitions = 1;
+        for (;;) {
+            long start = System.nanoTime();
+            for (int r = 0; r < repetitions; r++) {
+                call.run();
+            }
+            if (System.nanoTime() - start > 200_000_000L) {
+                break;
+            }
+            repetitions *= 2;
+        }
+        double[] samples = new double[7];
+        for (int s = 0; s < samples.length; s++) {
+            long start = System.nanoTime();
+            for (int r = 0; r < repetitions; r++) {
+                call.run();
+            }
+            samples[s] = (System.nanoTime() - start) * 1e-9 / repetitions;
+        }
+        Arrays.sort(samples);
+        return samples[3];
+    }
+
+    private static float[] random(SplittableRandom random, long n) {
+        float[] values = new float[Math.toIntExact(n)];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) (random.nextDouble() * 2 - 1);
+        }
+        return values;
+    }
+
+    private static MemorySegment offHeap(Arena arena, float[] values) {
+        MemorySegment segment = arena.allocate((long) values.length * Float.BYTES, 64);
+        MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_FLOAT, 0, values.length);
+        return segment;
+    }
+}

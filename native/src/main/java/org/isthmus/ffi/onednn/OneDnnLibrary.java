@@ -1,0 +1,255 @@
+package org.isthmus.ffi.onednn;
+
+import org.isthmus.ffi.onednn.bindings.dnnl_h;
+import org.isthmus.ffi.onednn.bindings.dnnl_version_t;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * Finds and loads {@code libdnnl.so.3}, once per JVM, in the order ARCHITECTURE.md fixes:
+ * <ol>
+ * <li>the file named by {@code ISTHMUS_ONEDNN_LIB} — when set, it is the only place tried, so a
+ *     wrong path is reported rather than silently replaced by another copy;</li>
+ * <li>the system library path: {@code java.library.path}, {@code LD_LIBRARY_PATH} and the
+ *     usual system folders;</li>
+ * <li>the Maven artifact {@code org.bytedeco:dnnl:<3.x>:linux-x86_64} on the class path: its
+ *     {@code .so} files are copied once into {@code ~/.cache/isthmus/onednn/<sha-256>/} (each file
+ *     written under a temporary name and renamed atomically, so two JVMs starting at once both
+ *     see whole files) and loaded from there, {@code libgomp.so.1} first.</li>
+ * </ol>
+ * The library is loaded with {@link System#load}, so the generated bindings (which look symbols up
+ * among this class loader's libraries) find it. Every symbol the backend uses is then looked up
+ * and the version checked (3.0 or later): any failure is a {@link LoadFailure} with a one-line
+ * reason and the underlying error as its cause, never an {@link ExceptionInInitializerError}.
+ */
+final class OneDnnLibrary {
+
+    static final String ENVIRONMENT_VARIABLE = "ISTHMUS_ONEDNN_LIB";
+    static final String LIBRARY_FILE = "libdnnl.so.3";
+    static final String ARTIFACT_FOLDER = "org/bytedeco/dnnl/linux-x86_64/";
+    /** Loaded before libdnnl from the artifact: libdnnl needs it and finds it by soname once loaded. */
+    private static final String OPENMP_FILE = "libgomp.so.1";
+    private static final List<String> SYSTEM_FOLDERS = List.of("/usr/local/lib", "/usr/local/lib64",
+            "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/opt/intel/oneapi/dnnl/latest/lib");
+
+    /** Where the library was found and what it reported. */
+    record Loaded(Path path, String source, String version) {
+    }
+
+    /** Why the library cannot be used here: a one-line reason and the underlying failure. */
+    static final class LoadFailure extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        LoadFailure(String reason, Throwable cause) {
+            super(reason, cause);
+        }
+    }
+
+    private static final Result RESULT = loadOnce();
+
+    private OneDnnLibrary() {
+    }
+
+    /** The loaded library, or the reason it could not be loaded. */
+    static Loaded get() throws LoadFailure {
+        if (RESULT.failure != null) {
+            throw RESULT.failure;
+        }
+        return RESULT.loaded;
+    }
+
+    private record Result(Loaded loaded, LoadFailure failure) {
+    }
+
+    private static Result loadOnce() {
+        try {
+            return new Result(load(System.getenv(ENVIRONMENT_VARIABLE), OneDnnLibrary::systemFolders,
+                    defaultCacheRoot()), null);
+        } catch (LoadFailure failure) {
+            return new Result(null, failure);
+        }
+    }
+
+    /**
+     * The search itself, its inputs passed in so that tests can point it at a bogus file.
+     *
+     * @param explicitFile the value of {@code ISTHMUS_ONEDNN_LIB}, or null
+     */
+    static Loaded load(String explicitFile, Supplier<List<Path>> systemFolders, Path cacheRoot) throws LoadFailure {
+        if (explicitFile != null && !explicitFile.isBlank()) {
+            Path file = Path.of(explicitFile.trim()).toAbsolutePath();
+            if (!Files.isRegularFile(file)) {
+                throw new LoadFailure(ENVIRONMENT_VARIABLE + "=" + explicitFile + " is not a file", null);
+            }
+            return loadAndCheck(file, ENVIRONMENT_VARIABLE);
+        }
+        for (Path folder : systemFolders.get()) {
+            Path file = folder.resolve(LIBRARY_FILE);
+            if (Files.isRegularFile(file)) {
+                return loadAndCheck(file, "system library path");
+            }
+        }
+        Optional<Path> fromArtifact = extractArtifact(cacheRoot);
+        if (fromArtifact.isPresent()) {
+            return loadAndCheck(fromArtifact.get(), "class path (org.bytedeco:dnnl)");
+        }
+        throw new LoadFailure(LIBRARY_FILE + " not found: " + ENVIRONMENT_VARIABLE + " is not set, it is on no folder of "
+                + "the system library path, and org.bytedeco:dnnl:linux-x86_64 is not on the class path", null);
+    }
+
+    private static Loaded loadAndCheck(Path file, String source) throws LoadFailure {
+        Path openMp = file.resolveSibling(OPENMP_FILE);
+        try {
+            if (Files.isRegularFile(openMp) && source.startsWith("class path")) {
+                System.load(openMp.toString());
+            }
+            System.load(file.toString());
+        } catch (UnsatisfiedLinkError e) {
+            throw new LoadFailure("cannot load " + file + " (from " + source + "): " + firstLine(e.getMessage()), e);
+        }
+        String version;
+        try {
+            checkSymbols();
+            MemorySegment info = dnnl_h.dnnl_version().reinterpret(dnnl_version_t.layout().byteSize());
+            int major = dnnl_version_t.major(info);
+            version = major + "." + dnnl_version_t.minor(info) + "." + dnnl_version_t.patch(info);
+            if (major < 3) {
+                throw new LoadFailure(file + " is oneDNN " + version + "; Isthmus needs 3.0 or later", null);
+            }
+        } catch (IllegalArgumentException | LinkageError e) {
+            throw new LoadFailure(file + " (from " + source + ") lacks a oneDNN 3.x symbol: " + firstLine(e.getMessage()), e);
+        }
+        return new Loaded(file, source, version);
+    }
+
+    /** Looks up every function the backend calls now, so that a missing one is "unavailable", not a later crash. */
+    private static void checkSymbols() {
+        List<MemorySegment> addresses = List.of(dnnl_h.dnnl_version$address(), dnnl_h.dnnl_status2str$address(),
+                dnnl_h.dnnl_sgemm$address(), dnnl_h.dnnl_engine_create$address(), dnnl_h.dnnl_engine_destroy$address(),
+                dnnl_h.dnnl_stream_create$address(), dnnl_h.dnnl_stream_destroy$address(),
+                dnnl_h.dnnl_memory_desc_create_with_tag$address(), dnnl_h.dnnl_memory_desc_destroy$address(),
+                dnnl_h.dnnl_memory_desc_get_size$address(), dnnl_h.dnnl_memory_desc_equal$address(),
+                dnnl_h.dnnl_memory_create$address(), dnnl_h.dnnl_memory_destroy$address(),
+                dnnl_h.dnnl_primitive_desc_query$address(),
+                dnnl_h.dnnl_primitive_desc_query_md$address(), dnnl_h.dnnl_primitive_desc_destroy$address(),
+                dnnl_h.dnnl_primitive_create$address(), dnnl_h.dnnl_primitive_destroy$address(),
+                dnnl_h.dnnl_primitive_execute$address(), dnnl_h.dnnl_reorder_primitive_desc_create$address(),
+                dnnl_h.dnnl_convolution_forward_primitive_desc_create$address(),
+                dnnl_h.dnnl_convolution_backward_data_primitive_desc_create$address(),
+                dnnl_h.dnnl_convolution_backward_weights_primitive_desc_create$address(),
+                dnnl_h.dnnl_softmax_forward_primitive_desc_create$address(),
+                dnnl_h.dnnl_softmax_backward_primitive_desc_create$address(),
+                dnnl_h.dnnl_layer_normalization_forward_primitive_desc_create$address(),
+                dnnl_h.dnnl_layer_normalization_backward_primitive_desc_create$address());
+        for (MemorySegment address : addresses) {
+            if (address.equals(MemorySegment.NULL)) {
+                throw new IllegalArgumentException("a symbol resolved to NULL");
+            }
+        }
+    }
+
+    private static List<Path> systemFolders() {
+        List<Path> folders = new ArrayList<>();
+        for (String list : new String[] {System.getProperty("java.library.path"), System.getenv("LD_LIBRARY_PATH")}) {
+            if (list != null) {
+                for (String entry : list.split(java.io.File.pathSeparator)) {
+                    if (!entry.isBlank()) {
+                        folders.add(Path.of(entry));
+                    }
+                }
+            }
+        }
+        SYSTEM_FOLDERS.forEach(folder -> folders.add(Path.of(folder)));
+        return folders;
+    }
+
+    private static Path defaultCacheRoot() {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("isthmus").resolve("onednn");
+    }
+
+    /**
+     * Copies the artifact's libraries into {@code cacheRoot/<sha-256 of libdnnl>/} unless they are
+     * there already, and returns libdnnl's path there; empty when the artifact is not on the class path.
+     */
+    static Optional<Path> extractArtifact(Path cacheRoot) throws LoadFailure {
+        ClassLoader loader = OneDnnLibrary.class.getClassLoader();
+        if (loader.getResource(ARTIFACT_FOLDER + LIBRARY_FILE) == null) {
+            return Optional.empty();
+        }
+        try {
+            String digest = sha256(loader, ARTIFACT_FOLDER + LIBRARY_FILE);
+            Path folder = cacheRoot.resolve(digest);
+            Files.createDirectories(folder);
+            for (String name : List.of(OPENMP_FILE, LIBRARY_FILE)) {
+                copyOnce(loader, ARTIFACT_FOLDER + name, folder.resolve(name));
+            }
+            return Optional.of(folder.resolve(LIBRARY_FILE));
+        } catch (IOException | UncheckedIOException e) {
+            throw new LoadFailure("cannot copy oneDNN from the class path into " + cacheRoot + ": " + e, e);
+        }
+    }
+
+    private static void copyOnce(ClassLoader loader, String resource, Path target) throws IOException {
+        if (Files.isRegularFile(target)) {
+            return;
+        }
+        try (InputStream in = loader.getResourceAsStream(resource)) {
+            if (in == null) {
+                return;
+            }
+            Path temporary = Files.createTempFile(target.getParent(), target.getFileName() + ".", ".part");
+            try {
+                Files.copy(in, temporary, StandardCopyOption.REPLACE_EXISTING);
+                try {
+                    Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
+                } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException raced) {
+                    // Another JVM finished the same copy first; its file has the same content.
+                    if (!Files.isRegularFile(target)) {
+                        Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            } finally {
+                Files.deleteIfExists(temporary);
+            }
+        }
+    }
+
+    private static String sha256(ClassLoader loader, String resource) throws IOException {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every JDK", e);
+        }
+        try (InputStream in = new DigestInputStream(loader.getResourceAsStream(resource), digest)) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "no message";
+        }
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
+    }
+}

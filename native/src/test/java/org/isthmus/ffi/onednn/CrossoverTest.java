@@ -1,0 +1,67 @@
+package org.isthmus.ffi.onednn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.isthmus.kernels.Backend;
+import org.isthmus.kernels.Backends;
+import org.isthmus.kernels.GemmKernel;
+import org.isthmus.kernels.KernelSet;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The crossover table (shipped, overridden) and the routing it drives; auto is crossover when oneDNN loads. */
+class CrossoverTest {
+
+    @Test
+    void autoIsTheCrossoverBackendWhenOneDnnLoads() {
+        NativeChecks.oneDnn();
+        Backend auto = Backends.get("auto");
+        assertEquals(CrossoverBackend.NAME, auto.name());
+    }
+
+    @Test
+    void theShippedTableCanBeOverriddenByFileAndByProperty(@TempDir Path folder) throws Exception {
+        Crossover shipped = Crossover.load();
+        Path file = Files.writeString(folder.resolve("table.properties"), "sgemm=1000\nsoftmax=never\n");
+        System.setProperty("isthmus.crossover.file", file.toString());
+        System.setProperty("isthmus.crossover.conv2d", "0");
+        try {
+            Crossover overridden = Crossover.load();
+            assertEquals(new Crossover(1000, 0, Long.MAX_VALUE, shipped.layerNorm()), overridden);
+            System.setProperty("isthmus.crossover.conv2d", "lots");
+            assertThrows(IllegalArgumentException.class, Crossover::load);
+        } finally {
+            System.clearProperty("isthmus.crossover.file");
+            System.clearProperty("isthmus.crossover.conv2d");
+        }
+    }
+
+    @Test
+    void sgemmGoesToOneDnnFromTheThreshold() {
+        List<String> calls = new ArrayList<>();
+        KernelSet oneDnn = withGemm(recording("onednn", calls));
+        KernelSet fallback = withGemm(recording("vector", calls));
+        KernelSet routed = CrossoverBackend.route(oneDnn, fallback, new Crossover(1000, 0, 0, 0));
+        MemorySegment any = MemorySegment.ofArray(new float[1]);
+        routed.gemm().sgemm(false, false, 9, 10, 11, 1f, any, 0, 11, any, 0, 10, 0f, any, 0, 10); // 990 < 1000
+        routed.gemm().sgemm(false, false, 10, 10, 10, 1f, any, 0, 10, any, 0, 10, 0f, any, 0, 10); // 1000
+        assertEquals(List.of("vector", "onednn"), calls);
+    }
+
+    private static GemmKernel recording(String name, List<String> calls) {
+        return (transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc) -> calls.add(name);
+    }
+
+    private static KernelSet withGemm(GemmKernel gemm) {
+        KernelSet scalar = ((org.isthmus.kernels.CheckedBackend) Backends.get("scalar")).kernels();
+        return new KernelSet(gemm, scalar.softmax(), scalar.normalization(), scalar.convolution(), scalar.pooling(),
+                scalar.elementwise(), scalar.reductions());
+    }
+}

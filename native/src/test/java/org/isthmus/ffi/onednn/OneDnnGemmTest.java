@@ -1,0 +1,88 @@
+package org.isthmus.ffi.onednn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.isthmus.kernels.Backend;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * dnnl_sgemm through the critical downcall against the scalar reference and vector: every
+ * transpose, alpha/beta, odd shapes, leading dimensions wider than a row, offsets, heap and native.
+ * Tolerance 1e-5 of the output's scale: float32 accumulation over k ≤ 300 terms of size ≤ 1.
+ */
+class OneDnnGemmTest {
+
+    record Case(boolean transA, boolean transB, int m, int n, int k, float alpha, float beta, int pad, int offset,
+                boolean nativeMemory) {
+    }
+
+    static List<Case> cases() {
+        List<Case> cases = new ArrayList<>();
+        int[][] shapes = {{1, 1, 1}, {4, 4, 4}, {17, 31, 13}, {64, 1, 200}, {1, 77, 45}, {127, 129, 131}, {300, 33, 257}};
+        float[][] scalars = {{1f, 0f}, {0.5f, 1f}, {-1.5f, 0.25f}};
+        int i = 0;
+        for (int[] s : shapes) {
+            for (int t = 0; t < 4; t++) {
+                float[] ab = scalars[i % scalars.length];
+                cases.add(new Case((t & 1) != 0, (t & 2) != 0, s[0], s[1], s[2], ab[0], ab[1], i % 3, 7 * (i % 2),
+                        i % 2 == 1));
+                i++;
+            }
+        }
+        return cases;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void matchesTheReferenceAndVector(Case c) {
+        SplittableRandom random = NativeChecks.random(c);
+        int aRows = c.transA ? c.k : c.m, aCols = c.transA ? c.m : c.k;
+        int bRows = c.transB ? c.n : c.k, bCols = c.transB ? c.k : c.n;
+        int lda = aCols + c.pad, ldb = bCols + c.pad, ldc = c.n + c.pad;
+        float[] a = NativeChecks.uniform(random, c.offset + (long) aRows * lda);
+        float[] b = NativeChecks.uniform(random, c.offset + (long) bRows * ldb);
+        float[] c0 = NativeChecks.uniform(random, c.offset + (long) c.m * ldc);
+        float[] expected = run(NativeChecks.reference(), c, a, b, c0, lda, ldb, ldc, null);
+        try (Arena arena = Arena.ofConfined()) {
+            float[] actual = run(NativeChecks.oneDnn(), c, a, b, c0, lda, ldb, ldc, c.nativeMemory ? arena : null);
+            NativeChecks.assertClose(expected, actual, 1e-5, "onednn " + c);
+            for (int i = 0; i < c.offset; i++) {
+                assertEquals(c0[i], actual[i], "C before its offset must be untouched");
+            }
+        }
+        for (Backend peer : NativeChecks.peers()) {
+            NativeChecks.assertClose(expected, run(peer, c, a, b, c0, lda, ldb, ldc, null), 1e-5, peer.name() + " " + c);
+        }
+    }
+
+    /** BLAS semantics: beta = 0 ignores C's NaNs; k = 0 or alpha = 0 leaves beta·C and reads neither A nor B. */
+    @Test
+    void betaZeroIgnoresNaNAndKZeroScalesC() {
+        Backend oneDnn = NativeChecks.oneDnn();
+        float[] c = {Float.NaN, Float.NaN, Float.NaN, Float.NaN};
+        MemorySegment out = MemorySegment.ofArray(c);
+        oneDnn.sgemm(false, true, 2, 2, 3, 1f, MemorySegment.ofArray(new float[] {1, 2, 3, 4, 5, 6}), 0, 3,
+                MemorySegment.ofArray(new float[] {1, 0, 0, 0, 1, 0}), 0, 3, 0f, out, 0, 2);
+        assertArrayEquals(new float[] {1, 2, 4, 5}, c);
+        oneDnn.sgemm(false, false, 2, 2, 0, 1f, MemorySegment.ofArray(new float[0]), 0, 1,
+                MemorySegment.ofArray(new float[0]), 0, 2, 0.5f, out, 0, 2);
+        assertArrayEquals(new float[] {0.5f, 1, 2, 2.5f}, c);
+    }
+
+    private static float[] run(Backend backend, Case c, float[] a, float[] b, float[] c0, int lda, int ldb, int ldc,
+                               Arena arena) {
+        MemorySegment out = NativeChecks.segment(c0, arena);
+        backend.sgemm(c.transA, c.transB, c.m, c.n, c.k, c.alpha, NativeChecks.segment(a, arena), c.offset, lda,
+                NativeChecks.segment(b, arena), c.offset, ldb, c.beta, out, c.offset, ldc);
+        return NativeChecks.toArray(out);
+    }
+}
