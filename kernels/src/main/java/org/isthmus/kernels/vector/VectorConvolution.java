@@ -30,6 +30,11 @@ final class VectorConvolution implements ConvolutionKernels {
     private static final int COLUMN_BAND_FLOATS = 1 << 18;
     /** Below this many multiply-adds per thread, a second thread costs more than it saves (as for sgemm). */
     private static final long MIN_WORK_PER_THREAD = 1L << 21;
+    /**
+     * Fewest taps (C·kH·kW) for the direct weight gradient: it packs dyᵀ (a transposing copy, about
+     * 0.4 ns a float) for every band, which only this many taps per packed float repay.
+     */
+    private static final int MIN_GRADIENT_TAPS = 64;
     /** Images per thread, claimed one part at a time. */
     private static final int PARTS_PER_THREAD = 4;
 
@@ -38,9 +43,7 @@ final class VectorConvolution implements ConvolutionKernels {
         int threads = threads(shape, x, w, y, bias);
         ConvolutionWorkspace workspace = ConvolutionWorkspace.acquire();
         try {
-            DirectConvolution.Geometry direct = new DirectConvolution.Geometry(shape.batch(), shape.inChannels(),
-                    shape.inHeight(), shape.inWidth(), shape.outChannels(), shape.kernelHeight(), shape.kernelWidth(),
-                    shape.padH(), shape.padW(), shape.dilationH(), shape.dilationW());
+            DirectConvolution.Geometry direct = forwardGeometry(shape);
             if (shape.strideH() == 1 && shape.strideW() == 1 && DirectConvolution.suits(direct)) {
                 MemorySegment packed = packWeights(direct, w, false, workspace);
                 float[] paddedBias = workspace.bias(direct.paddedFilters());
@@ -87,7 +90,13 @@ final class VectorConvolution implements ConvolutionKernels {
         int threads = threads(shape, x, dy, dw, dBias);
         ConvolutionWorkspace workspace = ConvolutionWorkspace.acquire();
         try {
-            backwardWeightsByGemm(shape, x, dy, dw, workspace, threads);
+            DirectConvolution.Geometry direct = forwardGeometry(shape);
+            if (shape.strideH() == 1 && shape.strideW() == 1 && DirectConvolution.suits(direct)
+                    && direct.taps() >= MIN_GRADIENT_TAPS) {
+                DirectConvolution.weightGradient(direct, x, dy, dw, workspace, threads);
+            } else {
+                backwardWeightsByGemm(shape, x, dy, dw, workspace, threads);
+            }
         } finally {
             workspace.release();
         }
@@ -108,6 +117,13 @@ final class VectorConvolution implements ConvolutionKernels {
         }
         long work = shape.outputSize() * shape.inChannels() * shape.kernelHeight() * shape.kernelWidth();
         return (int) Math.min(Parallelism.threads(), Math.max(1, work / MIN_WORK_PER_THREAD));
+    }
+
+    /** The geometry of the forward pass for {@link DirectConvolution} (which needs stride 1). */
+    private static DirectConvolution.Geometry forwardGeometry(Conv2dShape shape) {
+        return new DirectConvolution.Geometry(shape.batch(), shape.inChannels(), shape.inHeight(), shape.inWidth(),
+                shape.outChannels(), shape.kernelHeight(), shape.kernelWidth(), shape.padH(), shape.padW(),
+                shape.dilationH(), shape.dilationW());
     }
 
     /**
