@@ -9,17 +9,23 @@ import jdk.incubator.vector.VectorSpecies;
 import org.isthmus.kernels.Parallelism;
 
 /**
- * Stride-1 convolution without im2col ("implicit GEMM"). Each image's input is copied, padded,
- * into planes of {@code paddedWidth = W + 2·padW} floats a row; output pixel (oh, ow) is then
- * flat position q = oh·paddedWidth + ow, and tap (c, r, s) reads the padded input at
- * q + c·plane + r·dilH·paddedWidth + s·dilW. So out[k][q] = Σ_taps w[k][tap]·in[q + offset(tap)]:
- * a GEMM whose B panel is the padded input itself, read at a fixed offset per tap, with no
- * packing. The micro-kernel computes {@value #TILE_ROWS} output channels × {@link #TILE_WIDTH}
- * consecutive positions; the positions that fall in the padding columns (paddedWidth − outWidth
- * a row) are computed and dropped when the band is copied out.
+ * Stride-1 convolution without an im2col matrix ("implicit GEMM"). Each band of an image's input
+ * is copied, padded, into planes of {@code paddedWidth = W + 2·padW} floats a row; output pixel
+ * (oh, ow) is then flat position q = oh·paddedWidth + ow, and tap (c, r, s) reads the padded
+ * input at q + c·plane + r·dilH·paddedWidth + s·dilW. So out[k][q] = Σ_taps w[k][tap]·in[q + offset(tap)]:
+ * a GEMM whose B operand is the padded input at a fixed offset per tap. Positions that fall in
+ * the padding columns (paddedWidth − outWidth a row) are computed and dropped when the band is
+ * copied out.
  *
- * <p>Work is cut into bands of output rows of one image, spread over the threads. The forward
- * pass runs it on x with w; the backward-data pass runs it on dy with w transposed and flipped.
+ * <ul>
+ * <li>{@link #run}: for each tile of {@link #TILE_WIDTH} positions the inputs of every tap are
+ *     gathered into a contiguous panel, and {@link #microKernel} computes {@value #TILE_ROWS}
+ *     filters × TILE_WIDTH positions from it (fewer than {@value #TILE_ROWS} filters:
+ *     {@link #singleFilterKernel}). The forward pass runs it on x with w; the backward-data pass
+ *     on dy with w transposed and flipped.</li>
+ * <li>{@link #weightGradient}: dwᵀ = in-at-tap-offsets · dyᵀ on sgemm's narrow micro-kernel.</li>
+ * </ul>
+ * Work is cut into bands of output rows of one image, spread over the threads.
  */
 final class DirectConvolution {
 
