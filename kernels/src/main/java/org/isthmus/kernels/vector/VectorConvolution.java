@@ -166,22 +166,17 @@ final class VectorConvolution implements ConvolutionKernels {
         int filters = shape.outChannels();
         int outPixels = shape.outHeight() * shape.outWidth();
         Parallelism.run(parts, part -> {
-            float[] col = workspace.columns(part);
-            MemorySegment colSegment = MemorySegment.ofArray(col);
+            MemorySegment col = MemorySegment.ofArray(workspace.columns(part));
             for (int n = first(part, parts, shape.batch()); n < first(part + 1, parts, shape.batch()); n++) {
-                int imageBase = stage(input, shape, n, workspace.image(part));
-                float[] image = input.onArray() ? input.array() : workspace.image(part);
-                for (int row = 0; row < shape.outHeight(); row += bands.rows()) {
-                    int rows = Math.min(bands.rows(), shape.outHeight() - row);
-                    int length = rows * shape.outWidth();
-                    Im2col.gather(shape, image, imageBase, row, rows, col);
-                    long yOffset = (long) n * filters * outPixels + (long) row * shape.outWidth();
+                long image = (long) n * filters * outPixels;
+                forEachColumnBand(shape, bands, input, workspace, part, n, (row, length) -> {
+                    long yOffset = image + (long) row * shape.outWidth();
                     VectorGemm.sgemm(false, false, filters, length, bands.depth(), 1f, w, 0, bands.depth(),
-                            colSegment, 0, length, 0f, y, yOffset, outPixels);
+                            col, 0, length, 0f, y, yOffset, outPixels);
                     if (bias != null) {
                         addBias(bias, filters, output, yOffset, outPixels, length);
                     }
-                }
+                });
             }
         });
     }
@@ -228,22 +223,17 @@ final class VectorConvolution implements ConvolutionKernels {
         int filters = shape.outChannels();
         int outPixels = shape.outHeight() * shape.outWidth();
         Parallelism.run(parts, part -> {
-            float[] col = workspace.columns(part);
-            MemorySegment colSegment = MemorySegment.ofArray(col);
+            MemorySegment col = MemorySegment.ofArray(workspace.columns(part));
             MemorySegment partial = MemorySegment.ofArray(workspace.partial(part));
-            float beta = 0f;
-            for (int n = first(part, parts, shape.batch()); n < first(part + 1, parts, shape.batch()); n++) {
-                int imageBase = stage(input, shape, n, workspace.image(part));
-                float[] image = input.onArray() ? input.array() : workspace.image(part);
-                for (int row = 0; row < shape.outHeight(); row += bands.rows()) {
-                    int rows = Math.min(bands.rows(), shape.outHeight() - row);
-                    int length = rows * shape.outWidth();
-                    Im2col.gather(shape, image, imageBase, row, rows, col);
-                    long dyOffset = (long) n * filters * outPixels + (long) row * shape.outWidth();
+            int firstImage = first(part, parts, shape.batch());
+            for (int n = firstImage; n < first(part + 1, parts, shape.batch()); n++) {
+                long image = (long) n * filters * outPixels;
+                boolean overwrite = n == firstImage;
+                forEachColumnBand(shape, bands, input, workspace, part, n, (row, length) -> {
+                    long dyOffset = image + (long) row * shape.outWidth();
                     VectorGemm.sgemm(false, true, filters, bands.depth(), length, 1f, dy, dyOffset, outPixels,
-                            colSegment, 0, length, beta, partial, 0, bands.depth());
-                    beta = 1f;
-                }
+                            col, 0, length, overwrite && row == 0 ? 0f : 1f, partial, 0, bands.depth());
+                });
             }
         });
         float[] sum = workspace.partial(0);
@@ -326,6 +316,23 @@ final class VectorConvolution implements ConvolutionKernels {
                     segment.setAtIndex(FLOAT, row + j, segment.getAtIndex(FLOAT, row + j) + b);
                 }
             }
+        }
+    }
+
+    /** What a GEMM path does with one im2col band in the part's columns: its first output row and its width. */
+    private interface ColumnBandAction {
+        void accept(int firstRow, int length);
+    }
+
+    /** Gathers each im2col band of image n into the part's columns, band after band, and hands it to action. */
+    private static void forEachColumnBand(Conv2dShape shape, ColumnBands bands, Operand input,
+                                          ConvolutionWorkspace workspace, int part, int n, ColumnBandAction action) {
+        int imageBase = stage(input, shape, n, workspace.image(part));
+        float[] image = input.onArray() ? input.array() : workspace.image(part);
+        for (int row = 0; row < shape.outHeight(); row += bands.rows()) {
+            int rows = Math.min(bands.rows(), shape.outHeight() - row);
+            Im2col.gather(shape, image, imageBase, row, rows, workspace.columns(part));
+            action.accept(row, rows * shape.outWidth());
         }
     }
 
