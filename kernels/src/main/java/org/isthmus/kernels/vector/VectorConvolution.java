@@ -13,13 +13,14 @@ import org.isthmus.kernels.Parallelism;
 import org.isthmus.kernels.Segments;
 
 /**
- * Convolution on the Vector API. Stride 1 (the usual 3×3 layers, the forward pass and, as a
- * convolution of dy with the flipped weights, the backward-data pass) runs {@link DirectConvolution}:
- * no im2col matrix, the padded input is the GEMM's B panel. Strided convolutions, and the
- * weight gradient, build im2col bands ({@link Im2col}) and call {@link VectorGemm#sgemm} per band of
- * one image: the output of one image is a K × OH·OW matrix in NCHW, so a GEMM over several
- * images would need a transpose after it. Images are spread over the threads; sgemm may split
- * its own product further when one image is large.
+ * Convolution on the Vector API. Stride 1 (the usual 3×3 layers) runs {@link DirectConvolution}
+ * for every pass: no im2col matrix, the padded input is the GEMM's B operand (backward data as
+ * a convolution of dy with the flipped weights; the weight gradient only from
+ * {@link #MIN_GRADIENT_TAPS} taps). Strided convolutions and the remaining cases build im2col
+ * bands ({@link Im2col}) and call {@link VectorGemm#sgemm} per band of one image: the output of
+ * one image is a K × OH·OW matrix in NCHW, so a GEMM over several images would need a transpose
+ * after it. Images are spread over the threads; sgemm may split its own product further when
+ * one image is large.
  */
 final class VectorConvolution implements ConvolutionKernels {
 
