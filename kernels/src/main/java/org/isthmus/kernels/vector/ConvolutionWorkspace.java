@@ -22,10 +22,14 @@ final class ConvolutionWorkspace {
     private MemorySegment packedWeights = MemorySegment.NULL;
     private float[] bias = new float[0];
     private MemorySegment[] bandInputs = new MemorySegment[0];
-    private MemorySegment[] bandOutputs = new MemorySegment[0];
+    private float[][] bandOutputs = new float[0][];
+    private MemorySegment[] panels = new MemorySegment[0];
     private float[][] columns = new float[0][];
     private float[][] images = new float[0][];
     private float[][] partials = new float[0][];
+    private float[][] gradientInputs = new float[0][];
+    private MemorySegment[] packedGradients = new MemorySegment[0];
+    private MemorySegment[] tiles = new MemorySegment[0];
 
     static ConvolutionWorkspace acquire() {
         ConvolutionWorkspace workspace = POOL.poll();
@@ -52,23 +56,29 @@ final class ConvolutionWorkspace {
         return bias;
     }
 
-    /** Makes {@code parts} band buffers of the given sizes available. */
-    void reserveBands(int parts, long inputFloats, long outputFloats) {
+    /** Makes {@code parts} band inputs, band outputs and tap panels of the given sizes available. */
+    void reserveBands(int parts, long inputFloats, long outputFloats, long panelFloats) {
         if (bandInputs.length < parts) {
             bandInputs = Arrays.copyOf(bandInputs, parts);
             bandOutputs = Arrays.copyOf(bandOutputs, parts);
+            panels = Arrays.copyOf(panels, parts);
         }
         for (int p = 0; p < parts; p++) {
             bandInputs[p] = atLeast(bandInputs[p], inputFloats);
-            bandOutputs[p] = atLeast(bandOutputs[p], outputFloats);
+            bandOutputs[p] = atLeast(bandOutputs[p], Math.toIntExact(outputFloats));
+            panels[p] = atLeast(panels[p], panelFloats);
         }
+    }
+
+    MemorySegment panel(int part) {
+        return panels[part];
     }
 
     MemorySegment bandInput(int part) {
         return bandInputs[part];
     }
 
-    MemorySegment bandOutput(int part) {
+    float[] bandOutput(int part) {
         return bandOutputs[part];
     }
 
@@ -96,6 +106,49 @@ final class ConvolutionWorkspace {
 
     float[] partial(int part) {
         return partials[part];
+    }
+
+    /**
+     * Makes {@code parts} sets of weight-gradient buffers available: padded input (float[]: the
+     * narrow sgemm kernel reads it in place), band of dy, packed dyᵀ, a register tile, a partial dwᵀ.
+     */
+    void reserveGradient(int parts, int inputFloats, int bandFloats, long packedFloats, int partialFloats) {
+        if (gradientInputs.length < parts) {
+            gradientInputs = Arrays.copyOf(gradientInputs, parts);
+            bandOutputs = Arrays.copyOf(bandOutputs, parts);
+            packedGradients = Arrays.copyOf(packedGradients, parts);
+            tiles = Arrays.copyOf(tiles, parts);
+            partials = Arrays.copyOf(partials, parts);
+        }
+        for (int p = 0; p < parts; p++) {
+            gradientInputs[p] = atLeast(gradientInputs[p], inputFloats);
+            bandOutputs[p] = atLeast(bandOutputs[p], bandFloats);
+            packedGradients[p] = atLeast(packedGradients[p], packedFloats);
+            tiles[p] = atLeast(tiles[p], (long) VectorGemm.MR * VectorGemm.NR);
+            partials[p] = atLeast(partials[p], partialFloats);
+        }
+    }
+
+    /** Makes {@code parts} float[] padded inputs available (the buffers {@link #gradientInput} returns). */
+    void reserveArrayInputs(int parts, int floats) {
+        if (gradientInputs.length < parts) {
+            gradientInputs = Arrays.copyOf(gradientInputs, parts);
+        }
+        for (int p = 0; p < parts; p++) {
+            gradientInputs[p] = atLeast(gradientInputs[p], floats);
+        }
+    }
+
+    float[] gradientInput(int part) {
+        return gradientInputs[part];
+    }
+
+    MemorySegment packedGradient(int part) {
+        return packedGradients[part];
+    }
+
+    MemorySegment tile(int part) {
+        return tiles[part];
     }
 
     private static MemorySegment atLeast(MemorySegment segment, long floats) {

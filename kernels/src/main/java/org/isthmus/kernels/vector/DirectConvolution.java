@@ -3,22 +3,29 @@ package org.isthmus.kernels.vector;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.isthmus.kernels.Parallelism;
 
 /**
- * Stride-1 convolution without im2col ("implicit GEMM"). Each image's input is copied, padded,
- * into planes of {@code paddedWidth = W + 2·padW} floats a row; output pixel (oh, ow) is then
- * flat position q = oh·paddedWidth + ow, and tap (c, r, s) reads the padded input at
- * q + c·plane + r·dilH·paddedWidth + s·dilW. So out[k][q] = Σ_taps w[k][tap]·in[q + offset(tap)]:
- * a GEMM whose B panel is the padded input itself, read at a fixed offset per tap, with no
- * packing. The micro-kernel computes {@value #TILE_ROWS} output channels × {@link #TILE_WIDTH}
- * consecutive positions; the positions that fall in the padding columns (paddedWidth − outWidth
- * a row) are computed and dropped when the band is copied out.
+ * Stride-1 convolution without an im2col matrix ("implicit GEMM"). Each band of an image's input
+ * is copied, padded, into planes of {@code paddedWidth = W + 2·padW} floats a row; output pixel
+ * (oh, ow) is then flat position q = oh·paddedWidth + ow, and tap (c, r, s) reads the padded
+ * input at q + c·plane + r·dilH·paddedWidth + s·dilW. So out[k][q] = Σ_taps w[k][tap]·in[q + offset(tap)]:
+ * a GEMM whose B operand is the padded input at a fixed offset per tap. Positions that fall in
+ * the padding columns (paddedWidth − outWidth a row) are computed and dropped when the band is
+ * copied out.
  *
- * <p>Work is cut into bands of output rows of one image, spread over the threads. The forward
- * pass runs it on x with w; the backward-data pass runs it on dy with w transposed and flipped.
+ * <ul>
+ * <li>{@link #run}: for each tile of {@link #TILE_WIDTH} positions the inputs of every tap are
+ *     gathered into a contiguous panel, and {@link #microKernel} computes {@value #TILE_ROWS}
+ *     filters × TILE_WIDTH positions from it (fewer than {@value #TILE_ROWS} filters:
+ *     {@link #singleFilterKernel}). The forward pass runs it on x with w; the backward-data pass
+ *     on dy with w transposed and flipped.</li>
+ * <li>{@link #weightGradient}: dwᵀ = in-at-tap-offsets · dyᵀ on sgemm's narrow micro-kernel.</li>
+ * </ul>
+ * Work is cut into bands of output rows of one image, spread over the threads.
  */
 final class DirectConvolution {
 
@@ -33,6 +40,10 @@ final class DirectConvolution {
     static final int TILE_WIDTH = 3 * V;
     /** Floats of one band's output buffer, TILE_ROWS-padded channels × positions: 64 KiB, within L2 beside the weights. */
     private static final int BAND_OUTPUT_FLOATS = 1 << 14;
+    /** Taps gathered into one panel: 256 × TILE_WIDTH floats (24 KiB at V = 8) stay in L1. */
+    static final int TAP_CHUNK = 256;
+    /** Tiles the single-filter kernel computes at once: 9 vector accumulators. */
+    static final int FEW_FILTER_TILES = 3;
     /** Parts per thread, claimed one by one, so that a late thread takes fewer. */
     private static final int PARTS_PER_THREAD = 4;
 
@@ -121,21 +132,124 @@ final class DirectConvolution {
         int units = g.batch() * g.bands();
         int parts = threads == 1 ? 1 : Math.min(units, threads * PARTS_PER_THREAD);
         int[] tapOffsets = tapOffsets(g);
-        workspace.reserveBands(parts, g.bandInputFloats(), g.bandOutputFloats());
+        boolean fewFilters = g.filters() < TILE_ROWS;
+        workspace.reserveBands(parts, g.bandInputFloats(), g.bandOutputFloats(), (long) TAP_CHUNK * TILE_WIDTH);
+        if (fewFilters) {
+            // The single-filter kernel computes FEW_FILTER_TILES tiles at a time: slack for the last group.
+            workspace.reserveArrayInputs(parts, Math.toIntExact(g.bandInputFloats() + (FEW_FILTER_TILES - 1) * TILE_WIDTH));
+        }
+        Operand source = Operand.of(in);
+        Operand target = Operand.of(out);
         Parallelism.run(parts, part -> {
             int first = (int) ((long) part * units / parts);
             int last = (int) ((long) (part + 1) * units / parts);
-            MemorySegment paddedInput = workspace.bandInput(part);
-            MemorySegment bandOutput = workspace.bandOutput(part);
+            Operand paddedInput = Operand.of(fewFilters ? MemorySegment.ofArray(workspace.gradientInput(part))
+                    : workspace.bandInput(part));
+            float[] bandOutput = workspace.bandOutput(part);
+            Operand bandOperand = Operand.of(MemorySegment.ofArray(bandOutput));
+            MemorySegment panel = workspace.panel(part);
             for (int unit = first; unit < last; unit++) {
                 int image = unit / g.bands();
                 int firstRow = unit % g.bands() * g.bandRows();
                 int rows = Math.min(g.bandRows(), g.outHeight() - firstRow);
-                padBand(g, in, image, firstRow, rows, paddedInput);
-                computeBand(g, paddedInput, packedWeights, tapOffsets, bias, bandOutput);
-                copyOut(g, bandOutput, image, firstRow, rows, out);
+                padBand(g, source, image, firstRow, rows, paddedInput);
+                if (fewFilters) {
+                    computeBandFewFilters(g, workspace.gradientInput(part), packedWeights, tapOffsets, bias, bandOutput);
+                } else {
+                    computeBand(g, paddedInput.segment(), packedWeights, tapOffsets, bias, panel, bandOutput);
+                }
+                copyOut(g, bandOperand, image, firstRow, rows, target);
             }
         });
+    }
+
+    /**
+     * dw = Σ over images and positions of dy[k][q]·in[q + offset(tap)], the weight gradient of
+     * the pass {@link #run} computes, dw laid out OIHW (filter, then tap). Per band this is a GEMM
+     * dwᵀ (taps × filters) += A·B with A's row t the band's padded input from offset(t) (read in
+     * place: every row is contiguous) and B = dyᵀ (positions × filters), packed: sgemm's narrow
+     * micro-kernel runs it, each tile merged into the part's partial dwᵀ; the partials are
+     * added at the end.
+     */
+    static void weightGradient(Geometry g, MemorySegment in, MemorySegment dy, MemorySegment dw,
+                               ConvolutionWorkspace workspace, int threads) {
+        int units = g.batch() * g.bands();
+        int parts = threads == 1 ? 1 : Math.min(units, threads * PARTS_PER_THREAD);
+        int[] tapOffsets = tapOffsets(g);
+        int taps = g.taps();
+        int nr = VectorGemm.NR;
+        int mr = VectorGemm.MR;
+        int slivers = Math.ceilDiv(g.filters(), nr);
+        int ldc = slivers * nr;
+        int positions = g.bandRows() * g.paddedWidth();
+        workspace.reserveGradient(parts, Math.toIntExact(g.bandInputFloats()), Math.toIntExact(g.bandOutputFloats()),
+                (long) positions * ldc, taps * ldc);
+        Operand source = Operand.of(in);
+        Operand gradient = Operand.of(dy);
+        Parallelism.run(parts, part -> {
+            int first = (int) ((long) part * units / parts);
+            int last = (int) ((long) (part + 1) * units / parts);
+            float[] paddedInput = workspace.gradientInput(part);
+            Operand paddedOperand = Operand.of(MemorySegment.ofArray(paddedInput));
+            float[] bandGradient = workspace.bandOutput(part);
+            Operand bandOperand = Operand.of(MemorySegment.ofArray(bandGradient));
+            MemorySegment packed = workspace.packedGradient(part);
+            MemorySegment tile = workspace.tile(part);
+            float[] partial = workspace.partial(part);
+            Arrays.fill(partial, 0, taps * ldc, 0f);
+            Operand partialOperand = Operand.of(MemorySegment.ofArray(partial));
+            int rowLength = g.bandTiles() * TILE_WIDTH;
+            for (int unit = first; unit < last; unit++) {
+                int image = unit / g.bands();
+                int firstRow = unit % g.bands() * g.bandRows();
+                int rows = Math.min(g.bandRows(), g.outHeight() - firstRow);
+                int length = rows * g.paddedWidth();
+                padBand(g, source, image, firstRow, rows, paddedOperand);
+                copyIn(g, gradient, image, firstRow, rows, bandOperand);
+                for (int s = 0; s < slivers; s++) {
+                    int width = Math.min(nr, g.filters() - s * nr);
+                    GemmPacking.transposed(bandOperand, (long) s * nr * rowLength, rowLength, width, length, packed, 0, nr, 1f);
+                    for (int t = 0; t < taps; t += mr) {
+                        // Rows past the last tap repeat it: valid memory, never merged.
+                        NarrowGemm.microKernel(length, paddedInput, row(tapOffsets, t, taps), row(tapOffsets, t + 1, taps),
+                                row(tapOffsets, t + 2, taps), row(tapOffsets, t + 3, taps), row(tapOffsets, t + 4, taps),
+                                row(tapOffsets, t + 5, taps), packed, 0, tile);
+                        VectorGemm.mergeTile(tile, Math.min(mr, taps - t), width, partialOperand, (long) t * ldc + s * nr, ldc, 1f);
+                    }
+                }
+            }
+        });
+        float[] sum = workspace.partial(0);
+        for (int p = 1; p < parts; p++) {
+            float[] partial = workspace.partial(p);
+            for (int i = 0; i < taps * ldc; i++) {
+                sum[i] += partial[i];
+            }
+        }
+        Operand target = Operand.of(dw);
+        for (int k = 0; k < g.filters(); k++) {
+            for (int tap = 0; tap < taps; tap++) {
+                target.segment().setAtIndex(FLOAT, (long) k * taps + tap, sum[tap * ldc + k]);
+            }
+        }
+    }
+
+    /** Where tap t's row starts in the band's padded input, in floats (the last tap for t past it). */
+    private static int row(int[] tapOffsets, int t, int taps) {
+        return tapOffsets[Math.min(t, taps - 1)] / Float.BYTES;
+    }
+
+    /** dy rows [firstRow, firstRow + rows) of image into the band layout: rows paddedWidth apart, zeros elsewhere. */
+    private static void copyIn(Geometry g, Operand dy, int image, int firstRow, int rows, Operand target) {
+        int rowLength = g.bandTiles() * TILE_WIDTH;
+        int outWidth = g.outWidth();
+        Arrays.fill(target.array(), target.base(), target.base() + g.filters() * rowLength, 0f);
+        for (int k = 0; k < g.filters(); k++) {
+            long from = (((long) image * g.filters() + k) * g.outHeight() + firstRow) * outWidth;
+            for (int i = 0; i < rows; i++, from += outWidth) {
+                copy(dy, from, target, (long) k * rowLength + (long) i * g.paddedWidth(), outWidth);
+            }
+        }
     }
 
     /** Byte offsets of each tap (c, r, s) in a band's padded input. */
@@ -154,8 +268,12 @@ final class DirectConvolution {
     }
 
     /** Copies the input rows that output rows [firstRow, firstRow + rows) read, zero-padded, into the band's planes. */
-    private static void padBand(Geometry g, MemorySegment in, int image, int firstRow, int rows, MemorySegment band) {
-        band.asSlice(0, g.bandInputFloats() * Float.BYTES).fill((byte) 0);
+    private static void padBand(Geometry g, Operand source, int image, int firstRow, int rows, Operand target) {
+        if (target.onArray()) {
+            Arrays.fill(target.array(), target.base(), (int) (target.base() + g.bandInputFloats()), 0f);
+        } else {
+            target.segment().asSlice(0, g.bandInputFloats() * Float.BYTES).fill((byte) 0);
+        }
         int inputRows = rows + g.dilationH() * (g.kernelH() - 1);
         for (int c = 0; c < g.channels(); c++) {
             long plane = ((long) image * g.channels() + c) * g.height() * g.width();
@@ -165,49 +283,191 @@ final class DirectConvolution {
                     continue;
                 }
                 long to = c * g.bandPlane() + (long) i * g.paddedWidth() + g.padW();
-                MemorySegment.copy(in, FLOAT, (plane + (long) ih * g.width()) * Float.BYTES,
-                        band, FLOAT, to * Float.BYTES, g.width());
+                copy(source, plane + (long) ih * g.width(), target, to, g.width());
             }
         }
     }
 
     /**
-     * Every tile of the band: positions outside, channel by channel inside, so that the input a
-     * tile's taps read stays in L1 while the blocks of weights stream from L2.
+     * {@code length} floats from src to dst, either on a float[] or off-heap: whole vectors, the last
+     * ending at the row's end (overlapping its neighbour, rewritten with the same values), so no
+     * mask and no scalar tail; single floats only below one vector. Rows are short (a layer's
+     * width): a bulk {@code MemorySegment.copy} costs more in checks than it moves.
+     */
+    static void copy(Operand src, long from, Operand dst, long to, int length) {
+        if (length < V) {
+            for (int j = 0; j < length; j++) {
+                dst.segment().setAtIndex(FLOAT, to + j, src.segment().getAtIndex(FLOAT, from + j));
+            }
+            return;
+        }
+        int last = length - V;
+        for (int j = 0; ; j = Math.min(j + V, last)) {
+            copyVector(src, from + j, dst, to + j);
+            if (j == last) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * One vector from src to dst. Each branch loads and stores its own vector: a vector that
+     * meets another at a branch merge is boxed (measured: 13 MB a call for the weight gradient).
+     */
+    private static void copyVector(Operand src, long from, Operand dst, long to) {
+        if (src.onArray()) {
+            FloatVector v = FloatVector.fromArray(S, src.array(), (int) (src.base() + from));
+            if (dst.onArray()) {
+                v.intoArray(dst.array(), (int) (dst.base() + to));
+            } else {
+                v.intoMemorySegment(dst.segment(), to * Float.BYTES, ORDER);
+            }
+        } else {
+            FloatVector v = FloatVector.fromMemorySegment(S, src.segment(), from * Float.BYTES, ORDER);
+            if (dst.onArray()) {
+                v.intoArray(dst.array(), (int) (dst.base() + to));
+            } else {
+                v.intoMemorySegment(dst.segment(), to * Float.BYTES, ORDER);
+            }
+        }
+    }
+
+    /**
+     * Every tile of the band. For each tile and chunk of taps, the inputs its taps read are first
+     * gathered into a contiguous panel (TILE_WIDTH floats a tap, in L1), then every block of
+     * filters streams through it: read in place at a different offset per tap, the loads cannot
+     * have their bounds checks hoisted, and cost the kernel 3× (10 against 30 GFLOP/s, measured).
      */
     private static void computeBand(Geometry g, MemorySegment band, MemorySegment weights, int[] tapOffsets,
-                                    float[] bias, MemorySegment output) {
+                                    float[] bias, MemorySegment panel, float[] output) {
         int taps = g.taps();
         int tiles = g.bandTiles();
-        long rowBytes = (long) tiles * TILE_WIDTH * Float.BYTES;
+        int rowLength = tiles * TILE_WIDTH;
         for (int t = 0; t < tiles; t++) {
             long position = (long) t * TILE_WIDTH * Float.BYTES;
-            for (int k = 0; k < g.paddedFilters(); k += TILE_ROWS) {
-                microKernel(taps, weights, (long) k * taps * Float.BYTES, band, position, tapOffsets,
-                        bias[k], bias[k + 1], bias[k + 2], bias[k + 3], output, k * rowBytes + position, rowBytes);
+            for (int firstTap = 0; firstTap < taps; firstTap += TAP_CHUNK) {
+                int chunk = Math.min(TAP_CHUNK, taps - firstTap);
+                gatherPanel(band, position, tapOffsets, firstTap, chunk, panel);
+                for (int k = 0; k < g.paddedFilters(); k += TILE_ROWS) {
+                    long weightBase = ((long) k * taps + (long) firstTap * TILE_ROWS) * Float.BYTES;
+                    microKernel(chunk, weights, weightBase, panel, firstTap > 0, bias[k], bias[k + 1], bias[k + 2],
+                            bias[k + 3], output, k * rowLength + t * TILE_WIDTH, rowLength);
+                }
             }
         }
     }
 
     /**
-     * out[k0..k0+3][TILE_WIDTH positions] = bias + Σ_tap w[k][tap]·in[position + offset(tap)], each
-     * row stored {@code rowBytes} apart. Nothing else, so that it stays one compiled body (a vector
-     * that meets a call C2 leaves out is boxed).
+     * The band for fewer than TILE_ROWS filters (the backward-data pass of a first layer, whose
+     * "filters" are the image's 1–3 channels), where a 4-filter tile would waste most of its
+     * FMAs: one filter at a time, FEW_FILTER_TILES tiles of positions at once, each tap one
+     * broadcast weight and 3·FEW_FILTER_TILES loads straight from the padded input (a float[]:
+     * its bounds check per load is two compares, a segment's costs more). A group that runs past
+     * the band writes into the next filter's row (computed after it) or the padded filters' rows.
      */
-    static void microKernel(int taps, MemorySegment w, long wBase, MemorySegment in, long position, int[] tapOffsets,
-                            float bias0, float bias1, float bias2, float bias3,
-                            MemorySegment out, long outBase, long rowBytes) {
-        FloatVector c00 = FloatVector.broadcast(S, bias0), c01 = c00, c02 = c00;
-        FloatVector c10 = FloatVector.broadcast(S, bias1), c11 = c10, c12 = c10;
-        FloatVector c20 = FloatVector.broadcast(S, bias2), c21 = c20, c22 = c20;
-        FloatVector c30 = FloatVector.broadcast(S, bias3), c31 = c30, c32 = c30;
-        long vectorBytes = (long) V * Float.BYTES;
+    private static void computeBandFewFilters(Geometry g, float[] in, MemorySegment weights, int[] tapOffsets,
+                                              float[] bias, float[] output) {
+        int taps = g.taps();
+        int rowLength = g.bandTiles() * TILE_WIDTH;
+        for (int f = 0; f < g.filters(); f++) {
+            for (int t = 0; t < g.bandTiles(); t += FEW_FILTER_TILES) {
+                singleFilterKernel(taps, weights, (long) f * Float.BYTES, in, t * TILE_WIDTH, tapOffsets, bias[f],
+                        output, f * rowLength + t * TILE_WIDTH);
+            }
+        }
+    }
+
+    /**
+     * out[9 vectors] = bias + Σ_tap w[tap]·in[position + offset(tap)], the weights read from the
+     * first packed block (TILE_ROWS floats a tap) from {@code wBase}.
+     */
+    static void singleFilterKernel(int taps, MemorySegment w, long wBase, float[] in, int position, int[] tapOffsets,
+                                   float bias, float[] out, int outBase) {
+        FloatVector c0 = FloatVector.broadcast(S, bias), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0,
+                c8 = c0;
         long wi = wBase;
         for (int tap = 0; tap < taps; tap++, wi += TILE_ROWS * Float.BYTES) {
-            long at = position + tapOffsets[tap];
-            FloatVector b0 = FloatVector.fromMemorySegment(S, in, at, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(S, in, at + vectorBytes, ORDER);
-            FloatVector b2 = FloatVector.fromMemorySegment(S, in, at + 2 * vectorBytes, ORDER);
+            FloatVector a = FloatVector.broadcast(S, w.get(FLOAT, wi));
+            int at = position + tapOffsets[tap] / Float.BYTES;
+            c0 = a.fma(FloatVector.fromArray(S, in, at), c0);
+            c1 = a.fma(FloatVector.fromArray(S, in, at + V), c1);
+            c2 = a.fma(FloatVector.fromArray(S, in, at + 2 * V), c2);
+            c3 = a.fma(FloatVector.fromArray(S, in, at + 3 * V), c3);
+            c4 = a.fma(FloatVector.fromArray(S, in, at + 4 * V), c4);
+            c5 = a.fma(FloatVector.fromArray(S, in, at + 5 * V), c5);
+            c6 = a.fma(FloatVector.fromArray(S, in, at + 6 * V), c6);
+            c7 = a.fma(FloatVector.fromArray(S, in, at + 7 * V), c7);
+            c8 = a.fma(FloatVector.fromArray(S, in, at + 8 * V), c8);
+        }
+        c0.intoArray(out, outBase);
+        c1.intoArray(out, outBase + V);
+        c2.intoArray(out, outBase + 2 * V);
+        c3.intoArray(out, outBase + 3 * V);
+        c4.intoArray(out, outBase + 4 * V);
+        c5.intoArray(out, outBase + 5 * V);
+        c6.intoArray(out, outBase + 6 * V);
+        c7.intoArray(out, outBase + 7 * V);
+        c8.intoArray(out, outBase + 8 * V);
+    }
+
+    /** panel[tap − firstTap] = the TILE_WIDTH inputs from {@code position} that tap reads. */
+    private static void gatherPanel(MemorySegment band, long position, int[] tapOffsets, int firstTap, int chunk,
+                                    MemorySegment panel) {
+        long vectorBytes = (long) V * Float.BYTES;
+        long to = 0;
+        for (int tap = firstTap; tap < firstTap + chunk; tap++, to += 3 * vectorBytes) {
+            long from = position + tapOffsets[tap];
+            FloatVector.fromMemorySegment(S, band, from, ORDER).intoMemorySegment(panel, to, ORDER);
+            FloatVector.fromMemorySegment(S, band, from + vectorBytes, ORDER).intoMemorySegment(panel, to + vectorBytes, ORDER);
+            FloatVector.fromMemorySegment(S, band, from + 2 * vectorBytes, ORDER)
+                    .intoMemorySegment(panel, to + 2 * vectorBytes, ORDER);
+        }
+    }
+
+    /**
+     * out[k0..k0+3][TILE_WIDTH positions] = (accumulate ? out : bias) + Σ_tap w[k][tap]·panel[tap],
+     * rows {@code rowLength} floats apart. Nothing else, so that it stays one compiled body (a vector that
+     * meets a call C2 leaves out is boxed).
+     */
+    static void microKernel(int taps, MemorySegment w, long wBase, MemorySegment panel, boolean accumulate,
+                            float bias0, float bias1, float bias2, float bias3,
+                            float[] out, int outBase, int rowLength) {
+        long vectorBytes = (long) V * Float.BYTES;
+        FloatVector c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32;
+        if (accumulate) {
+            c00 = FloatVector.fromArray(S, out, outBase);
+            c01 = FloatVector.fromArray(S, out, outBase + V);
+            c02 = FloatVector.fromArray(S, out, outBase + 2 * V);
+            c10 = FloatVector.fromArray(S, out, outBase + rowLength);
+            c11 = FloatVector.fromArray(S, out, outBase + rowLength + V);
+            c12 = FloatVector.fromArray(S, out, outBase + rowLength + 2 * V);
+            c20 = FloatVector.fromArray(S, out, outBase + 2 * rowLength);
+            c21 = FloatVector.fromArray(S, out, outBase + 2 * rowLength + V);
+            c22 = FloatVector.fromArray(S, out, outBase + 2 * rowLength + 2 * V);
+            c30 = FloatVector.fromArray(S, out, outBase + 3 * rowLength);
+            c31 = FloatVector.fromArray(S, out, outBase + 3 * rowLength + V);
+            c32 = FloatVector.fromArray(S, out, outBase + 3 * rowLength + 2 * V);
+        } else {
+            c00 = FloatVector.broadcast(S, bias0);
+            c01 = c00;
+            c02 = c00;
+            c10 = FloatVector.broadcast(S, bias1);
+            c11 = c10;
+            c12 = c10;
+            c20 = FloatVector.broadcast(S, bias2);
+            c21 = c20;
+            c22 = c20;
+            c30 = FloatVector.broadcast(S, bias3);
+            c31 = c30;
+            c32 = c30;
+        }
+        long wi = wBase;
+        long bi = 0;
+        long bEnd = (long) taps * 3 * vectorBytes;
+        for (; bi < bEnd; bi += 3 * vectorBytes, wi += TILE_ROWS * Float.BYTES) {
+            FloatVector b0 = FloatVector.fromMemorySegment(S, panel, bi, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, panel, bi + vectorBytes, ORDER);
+            FloatVector b2 = FloatVector.fromMemorySegment(S, panel, bi + 2 * vectorBytes, ORDER);
             FloatVector a = FloatVector.broadcast(S, w.get(FLOAT, wi));
             c00 = a.fma(b0, c00);
             c01 = a.fma(b1, c01);
@@ -225,55 +485,29 @@ final class DirectConvolution {
             c31 = a.fma(b1, c31);
             c32 = a.fma(b2, c32);
         }
-        c00.intoMemorySegment(out, outBase, ORDER);
-        c01.intoMemorySegment(out, outBase + vectorBytes, ORDER);
-        c02.intoMemorySegment(out, outBase + 2 * vectorBytes, ORDER);
-        c10.intoMemorySegment(out, outBase + rowBytes, ORDER);
-        c11.intoMemorySegment(out, outBase + rowBytes + vectorBytes, ORDER);
-        c12.intoMemorySegment(out, outBase + rowBytes + 2 * vectorBytes, ORDER);
-        c20.intoMemorySegment(out, outBase + 2 * rowBytes, ORDER);
-        c21.intoMemorySegment(out, outBase + 2 * rowBytes + vectorBytes, ORDER);
-        c22.intoMemorySegment(out, outBase + 2 * rowBytes + 2 * vectorBytes, ORDER);
-        c30.intoMemorySegment(out, outBase + 3 * rowBytes, ORDER);
-        c31.intoMemorySegment(out, outBase + 3 * rowBytes + vectorBytes, ORDER);
-        c32.intoMemorySegment(out, outBase + 3 * rowBytes + 2 * vectorBytes, ORDER);
+        c00.intoArray(out, outBase);
+        c01.intoArray(out, outBase + V);
+        c02.intoArray(out, outBase + 2 * V);
+        c10.intoArray(out, outBase + rowLength);
+        c11.intoArray(out, outBase + rowLength + V);
+        c12.intoArray(out, outBase + rowLength + 2 * V);
+        c20.intoArray(out, outBase + 2 * rowLength);
+        c21.intoArray(out, outBase + 2 * rowLength + V);
+        c22.intoArray(out, outBase + 2 * rowLength + 2 * V);
+        c30.intoArray(out, outBase + 3 * rowLength);
+        c31.intoArray(out, outBase + 3 * rowLength + V);
+        c32.intoArray(out, outBase + 3 * rowLength + 2 * V);
     }
 
     /** Copies the band's valid outputs (not the padding columns, not the padded filters) into out. */
-    private static void copyOut(Geometry g, MemorySegment band, int image, int firstRow, int rows, MemorySegment out) {
-        Operand target = Operand.of(out);
+    private static void copyOut(Geometry g, Operand source, int image, int firstRow, int rows, Operand target) {
         int outWidth = g.outWidth();
-        long rowBytes = (long) g.bandTiles() * TILE_WIDTH * Float.BYTES;
+        int rowLength = g.bandTiles() * TILE_WIDTH;
         for (int k = 0; k < g.filters(); k++) {
             long to = (((long) image * g.filters() + k) * g.outHeight() + firstRow) * outWidth;
-            long from = k * rowBytes;
-            for (int i = 0; i < rows; i++, to += outWidth, from += (long) g.paddedWidth() * Float.BYTES) {
-                copyRow(band, from, target, to, outWidth);
-            }
-        }
-    }
-
-    /** {@code length} floats from the band buffer to out: whole vectors, then single floats. */
-    private static void copyRow(MemorySegment band, long fromByte, Operand out, long to, int length) {
-        int whole = S.loopBound(length);
-        int j = 0;
-        if (out.onArray()) {
-            float[] array = out.array();
-            int at = (int) (out.base() + to);
-            for (; j < whole; j += V) {
-                FloatVector.fromMemorySegment(S, band, fromByte + (long) j * Float.BYTES, ORDER).intoArray(array, at + j);
-            }
-            for (; j < length; j++) {
-                array[at + j] = band.get(FLOAT, fromByte + (long) j * Float.BYTES);
-            }
-        } else {
-            MemorySegment segment = out.segment();
-            for (; j < whole; j += V) {
-                FloatVector.fromMemorySegment(S, band, fromByte + (long) j * Float.BYTES, ORDER)
-                        .intoMemorySegment(segment, (to + j) * Float.BYTES, ORDER);
-            }
-            for (; j < length; j++) {
-                segment.setAtIndex(FLOAT, to + j, band.get(FLOAT, fromByte + (long) j * Float.BYTES));
+            long from = (long) k * rowLength;
+            for (int i = 0; i < rows; i++, to += outWidth, from += g.paddedWidth()) {
+                copy(source, from, target, to, outWidth);
             }
         }
     }

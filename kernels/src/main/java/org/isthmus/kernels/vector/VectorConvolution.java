@@ -13,13 +13,14 @@ import org.isthmus.kernels.Parallelism;
 import org.isthmus.kernels.Segments;
 
 /**
- * Convolution on the Vector API. Stride 1 (the usual 3×3 layers, the forward pass and, as a
- * convolution of dy with the flipped weights, the backward-data pass) runs {@link DirectConvolution}:
- * no im2col matrix, the padded input is the GEMM's B panel. Strided convolutions, and the
- * weight gradient, build im2col bands ({@link Im2col}) and call {@link VectorGemm#sgemm} per band of
- * one image: the output of one image is a K × OH·OW matrix in NCHW, so a GEMM over several
- * images would need a transpose after it. Images are spread over the threads; sgemm may split
- * its own product further when one image is large.
+ * Convolution on the Vector API. Stride 1 (the usual 3×3 layers) runs {@link DirectConvolution}
+ * for every pass: no im2col matrix, the padded input is the GEMM's B operand (backward data as
+ * a convolution of dy with the flipped weights; the weight gradient only from
+ * {@link #MIN_GRADIENT_TAPS} taps). Strided convolutions and the remaining cases build im2col
+ * bands ({@link Im2col}) and call {@link VectorGemm#sgemm} per band of one image: the output of
+ * one image is a K × OH·OW matrix in NCHW, so a GEMM over several images would need a transpose
+ * after it. Images are spread over the threads; sgemm may split its own product further when
+ * one image is large.
  */
 final class VectorConvolution implements ConvolutionKernels {
 
@@ -30,6 +31,11 @@ final class VectorConvolution implements ConvolutionKernels {
     private static final int COLUMN_BAND_FLOATS = 1 << 18;
     /** Below this many multiply-adds per thread, a second thread costs more than it saves (as for sgemm). */
     private static final long MIN_WORK_PER_THREAD = 1L << 21;
+    /**
+     * Fewest taps (C·kH·kW) for the direct weight gradient: it packs dyᵀ (a transposing copy, about
+     * 0.4 ns a float) for every band, which only this many taps per packed float repay.
+     */
+    private static final int MIN_GRADIENT_TAPS = 64;
     /** Images per thread, claimed one part at a time. */
     private static final int PARTS_PER_THREAD = 4;
 
@@ -38,9 +44,7 @@ final class VectorConvolution implements ConvolutionKernels {
         int threads = threads(shape, x, w, y, bias);
         ConvolutionWorkspace workspace = ConvolutionWorkspace.acquire();
         try {
-            DirectConvolution.Geometry direct = new DirectConvolution.Geometry(shape.batch(), shape.inChannels(),
-                    shape.inHeight(), shape.inWidth(), shape.outChannels(), shape.kernelHeight(), shape.kernelWidth(),
-                    shape.padH(), shape.padW(), shape.dilationH(), shape.dilationW());
+            DirectConvolution.Geometry direct = forwardGeometry(shape);
             if (shape.strideH() == 1 && shape.strideW() == 1 && DirectConvolution.suits(direct)) {
                 MemorySegment packed = packWeights(direct, w, false, workspace);
                 float[] paddedBias = workspace.bias(direct.paddedFilters());
@@ -87,7 +91,13 @@ final class VectorConvolution implements ConvolutionKernels {
         int threads = threads(shape, x, dy, dw, dBias);
         ConvolutionWorkspace workspace = ConvolutionWorkspace.acquire();
         try {
-            backwardWeightsByGemm(shape, x, dy, dw, workspace, threads);
+            DirectConvolution.Geometry direct = forwardGeometry(shape);
+            if (shape.strideH() == 1 && shape.strideW() == 1 && DirectConvolution.suits(direct)
+                    && direct.taps() >= MIN_GRADIENT_TAPS) {
+                DirectConvolution.weightGradient(direct, x, dy, dw, workspace, threads);
+            } else {
+                backwardWeightsByGemm(shape, x, dy, dw, workspace, threads);
+            }
         } finally {
             workspace.release();
         }
@@ -108,6 +118,13 @@ final class VectorConvolution implements ConvolutionKernels {
         }
         long work = shape.outputSize() * shape.inChannels() * shape.kernelHeight() * shape.kernelWidth();
         return (int) Math.min(Parallelism.threads(), Math.max(1, work / MIN_WORK_PER_THREAD));
+    }
+
+    /** The geometry of the forward pass for {@link DirectConvolution} (which needs stride 1). */
+    private static DirectConvolution.Geometry forwardGeometry(Conv2dShape shape) {
+        return new DirectConvolution.Geometry(shape.batch(), shape.inChannels(), shape.inHeight(), shape.inWidth(),
+                shape.outChannels(), shape.kernelHeight(), shape.kernelWidth(), shape.padH(), shape.padW(),
+                shape.dilationH(), shape.dilationW());
     }
 
     /**
@@ -150,22 +167,17 @@ final class VectorConvolution implements ConvolutionKernels {
         int filters = shape.outChannels();
         int outPixels = shape.outHeight() * shape.outWidth();
         Parallelism.run(parts, part -> {
-            float[] col = workspace.columns(part);
-            MemorySegment colSegment = MemorySegment.ofArray(col);
+            MemorySegment col = MemorySegment.ofArray(workspace.columns(part));
             for (int n = first(part, parts, shape.batch()); n < first(part + 1, parts, shape.batch()); n++) {
-                int imageBase = stage(input, shape, n, workspace.image(part));
-                float[] image = input.onArray() ? input.array() : workspace.image(part);
-                for (int row = 0; row < shape.outHeight(); row += bands.rows()) {
-                    int rows = Math.min(bands.rows(), shape.outHeight() - row);
-                    int length = rows * shape.outWidth();
-                    Im2col.gather(shape, image, imageBase, row, rows, col);
-                    long yOffset = (long) n * filters * outPixels + (long) row * shape.outWidth();
+                long image = (long) n * filters * outPixels;
+                forEachColumnBand(shape, bands, input, workspace, part, n, (row, length) -> {
+                    long yOffset = image + (long) row * shape.outWidth();
                     VectorGemm.sgemm(false, false, filters, length, bands.depth(), 1f, w, 0, bands.depth(),
-                            colSegment, 0, length, 0f, y, yOffset, outPixels);
+                            col, 0, length, 0f, y, yOffset, outPixels);
                     if (bias != null) {
                         addBias(bias, filters, output, yOffset, outPixels, length);
                     }
-                }
+                });
             }
         });
     }
@@ -212,22 +224,17 @@ final class VectorConvolution implements ConvolutionKernels {
         int filters = shape.outChannels();
         int outPixels = shape.outHeight() * shape.outWidth();
         Parallelism.run(parts, part -> {
-            float[] col = workspace.columns(part);
-            MemorySegment colSegment = MemorySegment.ofArray(col);
+            MemorySegment col = MemorySegment.ofArray(workspace.columns(part));
             MemorySegment partial = MemorySegment.ofArray(workspace.partial(part));
-            float beta = 0f;
-            for (int n = first(part, parts, shape.batch()); n < first(part + 1, parts, shape.batch()); n++) {
-                int imageBase = stage(input, shape, n, workspace.image(part));
-                float[] image = input.onArray() ? input.array() : workspace.image(part);
-                for (int row = 0; row < shape.outHeight(); row += bands.rows()) {
-                    int rows = Math.min(bands.rows(), shape.outHeight() - row);
-                    int length = rows * shape.outWidth();
-                    Im2col.gather(shape, image, imageBase, row, rows, col);
-                    long dyOffset = (long) n * filters * outPixels + (long) row * shape.outWidth();
+            int firstImage = first(part, parts, shape.batch());
+            for (int n = firstImage; n < first(part + 1, parts, shape.batch()); n++) {
+                long image = (long) n * filters * outPixels;
+                boolean overwrite = n == firstImage;
+                forEachColumnBand(shape, bands, input, workspace, part, n, (row, length) -> {
+                    long dyOffset = image + (long) row * shape.outWidth();
                     VectorGemm.sgemm(false, true, filters, bands.depth(), length, 1f, dy, dyOffset, outPixels,
-                            colSegment, 0, length, beta, partial, 0, bands.depth());
-                    beta = 1f;
-                }
+                            col, 0, length, overwrite && row == 0 ? 0f : 1f, partial, 0, bands.depth());
+                });
             }
         });
         float[] sum = workspace.partial(0);
@@ -310,6 +317,23 @@ final class VectorConvolution implements ConvolutionKernels {
                     segment.setAtIndex(FLOAT, row + j, segment.getAtIndex(FLOAT, row + j) + b);
                 }
             }
+        }
+    }
+
+    /** What a GEMM path does with one im2col band in the part's columns: its first output row and its width. */
+    private interface ColumnBandAction {
+        void accept(int firstRow, int length);
+    }
+
+    /** Gathers each im2col band of image n into the part's columns, band after band, and hands it to action. */
+    private static void forEachColumnBand(Conv2dShape shape, ColumnBands bands, Operand input,
+                                          ConvolutionWorkspace workspace, int part, int n, ColumnBandAction action) {
+        int imageBase = stage(input, shape, n, workspace.image(part));
+        float[] image = input.onArray() ? input.array() : workspace.image(part);
+        for (int row = 0; row < shape.outHeight(); row += bands.rows()) {
+            int rows = Math.min(bands.rows(), shape.outHeight() - row);
+            Im2col.gather(shape, image, imageBase, row, rows, workspace.columns(part));
+            action.accept(row, rows * shape.outWidth());
         }
     }
 
