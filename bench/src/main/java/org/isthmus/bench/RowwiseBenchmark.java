@@ -144,6 +144,30 @@ public class RowwiseBenchmark {
         return target;
     }
 
+    /**
+     * The same copy as a plain loop (C2 vectorizes it): ordinary stores, which first read each
+     * line of the target (read for ownership), as the kernels' stores do. System.arraycopy's
+     * large-copy stub may avoid those reads; the difference between the two is that effect.
+     */
+    @Benchmark
+    public float[] loopCopy() {
+        int threads = Parallelism.threads();
+        int size = source.length;
+        if (threads == 1) {
+            copyRange(source, target, 0, size);
+        } else {
+            Parallelism.run(threads, p -> copyRange(source, target, (int) ((long) size * p / threads),
+                    (int) ((long) size * (p + 1) / threads)));
+        }
+        return target;
+    }
+
+    private static void copyRange(float[] from, float[] to, int start, int end) {
+        for (int i = start; i < end; i++) {
+            to[i] = from[i];
+        }
+    }
+
     /** Each benchmarked call against the scalar reference; leaves mean, rstd and softmaxOut as the backward passes need. */
     private void verify() {
         Backend reference = Backends.get("scalar");
@@ -162,6 +186,11 @@ public class RowwiseBenchmark {
         copy();
         if (!Arrays.equals(source, target)) {
             throw new IllegalStateException("copy is wrong");
+        }
+        Arrays.fill(target, 0f);
+        loopCopy();
+        if (!Arrays.equals(source, target)) {
+            throw new IllegalStateException("loopCopy is wrong");
         }
     }
 
