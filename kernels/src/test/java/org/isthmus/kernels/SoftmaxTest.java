@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
@@ -389,6 +390,38 @@ class SoftmaxTest {
             }
             assertEquals(expected, loss[0], 1e-6, backend.name() + " s=" + s + " loss");
         }
+    }
+
+    /**
+     * The exp inside the kernels, seen through logSumExpBackward with lse = 0 and dLse = 1 (dx = e^x):
+     * within 2 ulp of Math.exp from the smallest normal result to near overflow, on 100 000 points,
+     * as one-element rows (scalar tails) and as one long row (vector loops).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
+    void expIsWithinTwoUlp(Backend backend) {
+        int n = 100_000;
+        float[] x = KernelChecks.uniform(new SplittableRandom(TestSeeds.forCase("exp")), n, -87.3, 88.3);
+        x[0] = 0f;
+        x[1] = -87.3f;
+        x[2] = 88.3f;
+        float[] e = new float[n];
+        backend.logSumExpBackward(KernelChecks.heap(x), KernelChecks.heap(new float[n]), KernelChecks.heap(fill(n, 1f)),
+                KernelChecks.heap(e), n, 1);
+        float[] row = new float[n];
+        backend.logSumExpBackward(KernelChecks.heap(x), KernelChecks.heap(new float[1]), KernelChecks.heap(fill(1, 1f)),
+                KernelChecks.heap(row), 1, n);
+        for (int i = 0; i < n; i++) {
+            float expected = (float) Math.exp(x[i]);
+            assertEquals(expected, e[i], 2 * Math.ulp(expected), backend.name() + ": exp(" + x[i] + ") as one-element rows");
+            assertEquals(expected, row[i], 2 * Math.ulp(expected), backend.name() + ": exp(" + x[i] + ") in one row");
+        }
+    }
+
+    private static float[] fill(int n, float value) {
+        float[] values = new float[n];
+        Arrays.fill(values, value);
+        return values;
     }
 
     // ---------------------------------------------------------------- argument checks

@@ -125,6 +125,19 @@ final class RowWork {
         return segment == null ? null : Operand.of(segment);
     }
 
+    /** Two floats in one long, so that a row loop returns both without an object. */
+    static long pack(float high, float low) {
+        return (long) Float.floatToRawIntBits(high) << 32 | Float.floatToRawIntBits(low) & 0xFFFF_FFFFL;
+    }
+
+    static float high(long packed) {
+        return Float.intBitsToFloat((int) (packed >>> 32));
+    }
+
+    static float low(long packed) {
+        return Float.intBitsToFloat((int) packed);
+    }
+
     private static boolean shareable(MemorySegment... segments) {
         for (MemorySegment segment : segments) {
             if (segment != null && !Segments.shareable(segment)) {

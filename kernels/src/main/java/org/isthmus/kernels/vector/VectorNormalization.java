@@ -29,27 +29,33 @@ final class VectorNormalization implements NormalizationKernels {
         Operand scale = RowWork.optional(gamma);
         Operand shift = RowWork.optional(beta);
         RowWork.forRows(rows, cols, (part, from, to) -> {
-            float[] scratch = RowWork.partScratch(4 * cols);
+            float[] scratch = RowWork.partScratch(5 * cols);
             float[] xs = RowWork.arrayOf(in, scratch);
             float[] ys = RowWork.arrayOf(out, scratch);
             float[] gs = RowWork.arrayOf(scale, scratch);
             float[] bs = RowWork.arrayOf(shift, scratch);
-            int go = RowWork.parameter(scale, cols, scratch, 2, 1f);
-            int bo = RowWork.parameter(shift, cols, scratch, 3, 0f);
+            int go = RowWork.parameter(scale, cols, scratch, 3, 1f);
+            int bo = RowWork.parameter(shift, cols, scratch, 4, 0f);
+            int xo = RowWork.stageIn(in, (long) from * cols, cols, scratch, 0);
+            float sum = VectorSoftmax.sum(xs, xo, cols);
             for (int r = from; r < to; r++) {
                 long index = (long) r * cols;
-                int xo = RowWork.stageIn(in, index, cols, scratch, 0);
-                int yo = RowWork.outputOffset(out, index, cols, 1);
-                float rowMean = VectorSoftmax.sum(xs, xo, cols) / cols;
-                float rowRstd = (float) (1 / Math.sqrt((double) squaredDeviations(xs, xo, cols, rowMean) / cols + eps));
+                // As in VectorSoftmax: the variance pass over row r also sums row r + 1, streaming it in.
+                int next = r + 1 == to ? xo : RowWork.stageIn(in, index + cols, cols, scratch, xo == 0 ? 1 : 0);
+                int yo = RowWork.outputOffset(out, index, cols, 2);
+                float rowMean = sum / cols;
+                long squaresAndNextSum = squaredDeviationsAndNextSum(xs, xo, cols, rowMean, next);
+                float rowRstd = (float) (1 / Math.sqrt((double) RowWork.high(squaresAndNextSum) / cols + eps));
                 normalize(xs, xo, ys, yo, gs, go, bs, bo, cols, rowMean, rowRstd);
-                RowWork.stageOut(out, index, cols, scratch, 1);
+                RowWork.stageOut(out, index, cols, scratch, 2);
                 if (mean != null) {
                     mean.setAtIndex(FLOAT, r, rowMean);
                 }
                 if (rstd != null) {
                     rstd.setAtIndex(FLOAT, r, rowRstd);
                 }
+                xo = next;
+                sum = RowWork.low(squaresAndNextSum);
             }
         }, x, gamma, beta, y, mean, rstd);
     }
@@ -87,8 +93,8 @@ final class VectorNormalization implements NormalizationKernels {
                 float rowRstd = rstd.getAtIndex(FLOAT, r);
                 long sums = layerNormSums(xs, xo, dys, dyo, gs, go, partials, gammaSums, betaSums, cols,
                         rowMean, rowRstd);
-                float meanGradient = Float.intBitsToFloat((int) (sums >>> 32)) / cols;
-                float meanProjection = Float.intBitsToFloat((int) sums) / cols;
+                float meanGradient = RowWork.high(sums) / cols;
+                float meanProjection = RowWork.low(sums) / cols;
                 layerNormGradient(xs, xo, dys, dyo, gs, go, dxs, dxo, cols, rowMean, rowRstd, meanGradient,
                         meanProjection);
                 RowWork.stageOut(gradient, index, cols, scratch, 2);
@@ -112,8 +118,7 @@ final class VectorNormalization implements NormalizationKernels {
 
     /**
      * With x̂ = (x − mean)·rstd and g = dy·gamma: adds dy·x̂ and dy to the column sums and
-     * returns Σg (high 32 bits) and Σg·x̂ (low 32 bits), as float bits: two results without an
-     * object per row.
+     * returns Σg and Σg·x̂, packed (RowWork.pack).
      */
     private static long layerNormSums(float[] x, int xo, float[] dy, int dyo, float[] gamma, int go,
                                       float[] partials, int gammaSums, int betaSums, int n, float mean, float rstd) {
@@ -140,7 +145,7 @@ final class VectorNormalization implements NormalizationKernels {
             partials[gammaSums + i] += up * normalized;
             partials[betaSums + i] += up;
         }
-        return (long) Float.floatToRawIntBits(gSum) << 32 | Float.floatToRawIntBits(gxSum) & 0xFFFF_FFFFL;
+        return RowWork.pack(gSum, gxSum);
     }
 
     /** dx = rstd·(g − meanGradient − x̂·meanProjection). */
@@ -172,6 +177,31 @@ final class VectorNormalization implements NormalizationKernels {
         for (; i < n; i++) {
             y[yo + i] = Math.fma((x[xo + i] - mean) * rstd, gamma[go + i], beta[bo + i]);
         }
+    }
+
+    /** Σ (x − mean)² over the row at xo and Σ x over the row at next, packed. */
+    private static long squaredDeviationsAndNextSum(float[] x, int xo, int n, float mean, int next) {
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = s0;
+        FloatVector t0 = s0;
+        FloatVector t1 = s0;
+        int i = 0;
+        for (; i <= n - 2 * V; i += 2 * V) {
+            FloatVector d0 = FloatVector.fromArray(S, x, xo + i).sub(mean);
+            FloatVector d1 = FloatVector.fromArray(S, x, xo + i + V).sub(mean);
+            s0 = d0.fma(d0, s0);
+            s1 = d1.fma(d1, s1);
+            t0 = t0.add(FloatVector.fromArray(S, x, next + i));
+            t1 = t1.add(FloatVector.fromArray(S, x, next + i + V));
+        }
+        float squares = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float nextSum = t0.add(t1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float d = x[xo + i] - mean;
+            squares = Math.fma(d, d, squares);
+            nextSum += x[next + i];
+        }
+        return RowWork.pack(squares, nextSum);
     }
 
     /** Σ (x − mean)². */

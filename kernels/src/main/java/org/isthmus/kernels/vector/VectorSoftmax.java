@@ -8,9 +8,11 @@ import jdk.incubator.vector.VectorSpecies;
 import org.isthmus.kernels.SoftmaxKernels;
 
 /**
- * The softmax family with the Vector API, one row at a time. A row is read from memory once:
- * the max pass brings it into L1 (a 1024-float row is 4 KiB), and the passes after it (exp and
- * sum, then normalize) find it there; y is written once. NaN, −∞ and all-−∞ rows behave as in
+ * The softmax family with the Vector API, one row at a time. A row is read from memory once,
+ * during the exp pass over the row before it (which takes its max), and its own passes (exp and
+ * sum, then normalize) find it in L1 (a 1024-float row is 4 KiB); y is written once.
+ * exp is {@code VectorOperators.EXP} (an intrinsic stub, about 10 cycles per 8 floats here; a
+ * polynomial measured no faster, bench/NOTES.md). NaN, −∞ and all-−∞ rows behave as in
  * {@code ScalarSoftmax}: MAX propagates NaN like Math.max, and exp(−∞) = 0.
  */
 final class VectorSoftmax implements SoftmaxKernels {
@@ -24,17 +26,20 @@ final class VectorSoftmax implements SoftmaxKernels {
         Operand in = Operand.of(x);
         Operand out = Operand.of(y);
         RowWork.forRows(rows, cols, (part, from, to) -> {
-            float[] scratch = RowWork.partScratch(2 * cols);
+            float[] scratch = RowWork.partScratch(3 * cols);
             float[] xs = RowWork.arrayOf(in, scratch);
             float[] ys = RowWork.arrayOf(out, scratch);
+            int xo = RowWork.stageIn(in, (long) from * cols, cols, scratch, 0);
+            float max = max(xs, xo, cols);
             for (int r = from; r < to; r++) {
                 long index = (long) r * cols;
-                int xo = RowWork.stageIn(in, index, cols, scratch, 0);
-                int yo = RowWork.outputOffset(out, index, cols, 1);
-                float max = max(xs, xo, cols);
-                float sum = storeExp(xs, xo, ys, yo, cols, max);
-                scale(ys, yo, cols, 1f / sum);
-                RowWork.stageOut(out, index, cols, scratch, 1);
+                int next = nextRow(in, r, to, cols, scratch, xo);
+                int yo = RowWork.outputOffset(out, index, cols, 2);
+                long sumAndNextMax = storeExpAndNextMax(xs, xo, ys, yo, cols, max, next);
+                scale(ys, yo, cols, 1f / RowWork.high(sumAndNextMax));
+                RowWork.stageOut(out, index, cols, scratch, 2);
+                xo = next;
+                max = RowWork.low(sumAndNextMax);
             }
         }, x, y);
     }
@@ -44,18 +49,21 @@ final class VectorSoftmax implements SoftmaxKernels {
         Operand in = Operand.of(x);
         Operand out = Operand.of(y);
         RowWork.forRows(rows, cols, (part, from, to) -> {
-            float[] scratch = RowWork.partScratch(2 * cols);
+            float[] scratch = RowWork.partScratch(3 * cols);
             float[] xs = RowWork.arrayOf(in, scratch);
             float[] ys = RowWork.arrayOf(out, scratch);
+            int xo = RowWork.stageIn(in, (long) from * cols, cols, scratch, 0);
+            float max = max(xs, xo, cols);
             for (int r = from; r < to; r++) {
                 long index = (long) r * cols;
-                int xo = RowWork.stageIn(in, index, cols, scratch, 0);
-                int yo = RowWork.outputOffset(out, index, cols, 1);
-                float max = max(xs, xo, cols);
-                float logSum = (float) Math.log(sumExp(xs, xo, cols, max));
+                int next = nextRow(in, r, to, cols, scratch, xo);
+                int yo = RowWork.outputOffset(out, index, cols, 2);
+                long sumAndNextMax = sumExpAndNextMax(xs, xo, cols, max, next);
                 // (x − max) − log Σ, not x − (max + log Σ): near the max, y is small and keeps its digits.
-                shiftTwice(xs, xo, ys, yo, cols, max, logSum);
-                RowWork.stageOut(out, index, cols, scratch, 1);
+                shiftTwice(xs, xo, ys, yo, cols, max, (float) Math.log(RowWork.high(sumAndNextMax)));
+                RowWork.stageOut(out, index, cols, scratch, 2);
+                xo = next;
+                max = RowWork.low(sumAndNextMax);
             }
         }, x, y);
     }
@@ -64,14 +72,18 @@ final class VectorSoftmax implements SoftmaxKernels {
     public void logSumExp(MemorySegment x, MemorySegment y, int rows, int cols) {
         Operand in = Operand.of(x);
         RowWork.forRows(rows, cols, (part, from, to) -> {
-            float[] scratch = RowWork.partScratch(cols);
+            float[] scratch = RowWork.partScratch(2 * cols);
             float[] xs = RowWork.arrayOf(in, scratch);
+            int xo = RowWork.stageIn(in, (long) from * cols, cols, scratch, 0);
+            float max = max(xs, xo, cols);
             for (int r = from; r < to; r++) {
-                int xo = RowWork.stageIn(in, (long) r * cols, cols, scratch, 0);
-                float max = max(xs, xo, cols);
+                int next = nextRow(in, r, to, cols, scratch, xo);
+                long sumAndNextMax = sumExpAndNextMax(xs, xo, cols, max, next);
                 // An infinite max is the answer, as in ScalarSoftmax: −∞ for a row masked entirely.
-                float lse = Float.isInfinite(max) ? max : max + (float) Math.log(sumExp(xs, xo, cols, max));
+                float lse = Float.isInfinite(max) ? max : max + (float) Math.log(RowWork.high(sumAndNextMax));
                 y.setAtIndex(FLOAT, r, lse);
+                xo = next;
+                max = RowWork.low(sumAndNextMax);
             }
         }, x, y);
     }
@@ -162,11 +174,12 @@ final class VectorSoftmax implements SoftmaxKernels {
                     partialLoss += labelSmoothing * (max - sum(xs, xo, cols) / cols);
                 }
                 if (gradient == null) {
-                    losses.setAtIndex(FLOAT, r, (float) Math.log(sumExp(xs, xo, cols, max)) + partialLoss);
+                    float sum = RowWork.high(sumExpAndNextMax(xs, xo, cols, max, xo));
+                    losses.setAtIndex(FLOAT, r, (float) Math.log(sum) + partialLoss);
                     continue;
                 }
                 int dxo = RowWork.outputOffset(gradient, index, cols, 1);
-                float sum = storeExp(xs, xo, dxs, dxo, cols, max);
+                float sum = RowWork.high(storeExpAndNextMax(xs, xo, dxs, dxo, cols, max, xo));
                 losses.setAtIndex(FLOAT, r, (float) Math.log(sum) + partialLoss);
                 scaleAndShift(dxs, dxo, cols, 1f / sum, -spread);
                 dxs[dxo + target] -= 1f - labelSmoothing;
@@ -221,29 +234,30 @@ final class VectorSoftmax implements SoftmaxKernels {
         return sum;
     }
 
-    /** Σ exp(x − shift). */
-    private static float sumExp(float[] x, int xo, int n, float shift) {
-        FloatVector s0 = FloatVector.zero(S);
-        FloatVector s1 = s0;
-        int i = 0;
-        for (; i <= n - 2 * V; i += 2 * V) {
-            s0 = s0.add(FloatVector.fromArray(S, x, xo + i).sub(shift).lanewise(VectorOperators.EXP));
-            s1 = s1.add(FloatVector.fromArray(S, x, xo + i + V).sub(shift).lanewise(VectorOperators.EXP));
+    /*
+     * Software pipelining: the exp pass over row r also takes the max of row r + 1, so that row
+     * r + 1 streams in from memory while the core is busy with row r's exponentials; then row
+     * r + 1's own passes find it in L1. Without it, each row's memory time and compute time add up.
+     */
+
+    /**
+     * The offset of the row after r, where the exp pass over row r finds it: in place in a heap
+     * array, or staged in the scratch slot (0 or 1) that row r does not occupy. The last row of a
+     * part gets itself (its max is taken twice, from L1).
+     */
+    private static int nextRow(Operand in, int r, int to, int cols, float[] scratch, int current) {
+        if (r + 1 == to) {
+            return current;
         }
-        for (; i <= n - V; i += V) {
-            s0 = s0.add(FloatVector.fromArray(S, x, xo + i).sub(shift).lanewise(VectorOperators.EXP));
-        }
-        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            sum += (float) Math.exp(x[xo + i] - shift);
-        }
-        return sum;
+        return RowWork.stageIn(in, (long) (r + 1) * cols, cols, scratch, current == 0 ? 1 : 0);
     }
 
-    /** y = exp(x − shift); returns Σ y. */
-    private static float storeExp(float[] x, int xo, float[] y, int yo, int n, float shift) {
+    /** y = exp(x − shift) over the row at xo; returns Σ y and the max of the row at next, packed. */
+    private static long storeExpAndNextMax(float[] x, int xo, float[] y, int yo, int n, float shift, int next) {
         FloatVector s0 = FloatVector.zero(S);
         FloatVector s1 = s0;
+        FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        FloatVector m1 = m0;
         int i = 0;
         for (; i <= n - 2 * V; i += 2 * V) {
             FloatVector e0 = FloatVector.fromArray(S, x, xo + i).sub(shift).lanewise(VectorOperators.EXP);
@@ -252,19 +266,40 @@ final class VectorSoftmax implements SoftmaxKernels {
             e1.intoArray(y, yo + i + V);
             s0 = s0.add(e0);
             s1 = s1.add(e1);
-        }
-        for (; i <= n - V; i += V) {
-            FloatVector e = FloatVector.fromArray(S, x, xo + i).sub(shift).lanewise(VectorOperators.EXP);
-            e.intoArray(y, yo + i);
-            s0 = s0.add(e);
+            m0 = m0.max(FloatVector.fromArray(S, x, next + i));
+            m1 = m1.max(FloatVector.fromArray(S, x, next + i + V));
         }
         float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float nextMax = m0.max(m1).reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
             float e = (float) Math.exp(x[xo + i] - shift);
             y[yo + i] = e;
             sum += e;
+            nextMax = Math.max(nextMax, x[next + i]);
         }
-        return sum;
+        return RowWork.pack(sum, nextMax);
+    }
+
+    /** Σ exp(x − shift) over the row at xo and the max of the row at next, packed. */
+    private static long sumExpAndNextMax(float[] x, int xo, int n, float shift, int next) {
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = s0;
+        FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        FloatVector m1 = m0;
+        int i = 0;
+        for (; i <= n - 2 * V; i += 2 * V) {
+            s0 = s0.add(FloatVector.fromArray(S, x, xo + i).sub(shift).lanewise(VectorOperators.EXP));
+            s1 = s1.add(FloatVector.fromArray(S, x, xo + i + V).sub(shift).lanewise(VectorOperators.EXP));
+            m0 = m0.max(FloatVector.fromArray(S, x, next + i));
+            m1 = m1.max(FloatVector.fromArray(S, x, next + i + V));
+        }
+        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float nextMax = m0.max(m1).reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            sum += (float) Math.exp(x[xo + i] - shift);
+            nextMax = Math.max(nextMax, x[next + i]);
+        }
+        return RowWork.pack(sum, nextMax);
     }
 
     /** y *= factor. */
