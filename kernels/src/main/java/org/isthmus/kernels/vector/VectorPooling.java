@@ -45,8 +45,8 @@ final class VectorPooling implements PoolingKernels {
             Window in = staging.window(0).read(xs, plane * inPlane, inPlane);
             Window out = staging.window(1).write(ys, plane * outPlane, outPlane);
             int[] index = staging.ints(0, outPlane);
-            maxPlane(shape, in.array, in.offset, out.array, out.offset, index, staging.window(2).zeros(shape.inWidth()).array,
-                    staging.ints(1, shape.inWidth()));
+            maxPlane(shape, in.array, in.offset, out.array, out.offset, index,
+                    staging.window(2).zeros(shape.inWidth()).array, staging.ints(1, shape.inWidth()));
             out.flush();
             Staging.storeInts(index, argmax, plane * outPlane, outPlane);
         }, x, y, argmax);
@@ -84,7 +84,8 @@ final class VectorPooling implements PoolingKernels {
         forEachPlane(shape, (staging, plane) -> {
             Window in = staging.window(0).read(xs, plane * inPlane, inPlane);
             Window out = staging.window(1).write(ys, plane * outPlane, outPlane);
-            averagePlane(shape, in.array, in.offset, out.array, out.offset, staging.window(2).zeros(shape.inWidth()).array);
+            averagePlane(shape, in.array, in.offset, out.array, out.offset,
+                    staging.window(2).zeros(shape.inWidth()).array);
             out.flush();
         }, x, y);
     }
@@ -105,28 +106,31 @@ final class VectorPooling implements PoolingKernels {
     }
 
     /**
-     * Per output row, in two steps: the max over the window's rows of every input column, with its
-     * row (SIMD along the row, {@link ArrayMath#updateMax}); then, per output, the max over the
-     * window's columns of those. Ties go to the smaller flat index h·width + w, which is the first
-     * in row-major window order.
+     * Per output row: all in registers for windows two columns wide at stride 2
+     * ({@link #maxOfPairedWindows}); otherwise in two steps, the max over the window's rows of
+     * every input column with its row (SIMD along the row, {@link ArrayMath#updateMax}), then per
+     * output the max over the window's columns of those. Ties go to the smaller flat index
+     * h·width + w, which is the first in row-major window order.
      */
     private static void maxPlane(Pool2dShape shape, float[] x, int xo, float[] y, int yo, int[] argmax,
                                  float[] columnMax, int[] columnRow) {
         int width = shape.inWidth();
         int outWidth = shape.outWidth();
+        boolean paired = pairs(shape) && outWidth >= V;
         for (int oh = 0; oh < shape.outHeight(); oh++) {
             int h0 = oh * shape.strideH() - shape.padH();
             int hFrom = Math.max(h0, 0);
             int hTo = Math.min(h0 + shape.kernelHeight(), shape.inHeight());
+            if (paired) {
+                maxOfPairedWindows(x, xo, width, hFrom, hTo, y, yo + oh * outWidth, argmax, oh * outWidth, outWidth);
+                continue;
+            }
             System.arraycopy(x, xo + hFrom * width, columnMax, 0, width);
             Arrays.fill(columnRow, 0, width, hFrom);
             for (int h = hFrom + 1; h < hTo; h++) {
                 ArrayMath.updateMax(columnMax, columnRow, x, xo + h * width, h, width);
             }
-            int rowStart = oh * outWidth;
-            int ow = pairs(shape) ? maxOfColumnPairs(columnMax, columnRow, width, y, yo + rowStart, argmax, rowStart,
-                    outWidth) : 0;
-            for (; ow < outWidth; ow++) {
+            for (int ow = 0; ow < outWidth; ow++) {
                 int w0 = ow * shape.strideW() - shape.padW();
                 int wFrom = Math.max(w0, 0);
                 int wTo = Math.min(w0 + shape.kernelWidth(), width);
@@ -149,21 +153,25 @@ final class VectorPooling implements PoolingKernels {
         }
     }
 
-    /** As {@link #maxPlane}: column sums over the window's rows (SIMD), then sums over its columns. */
+    /** As {@link #maxPlane}: in registers for paired columns, else column sums over the rows, then over columns. */
     private static void averagePlane(Pool2dShape shape, float[] x, int xo, float[] y, int yo, float[] columnSum) {
         int width = shape.inWidth();
         int outWidth = shape.outWidth();
         float window = (float) shape.kernelHeight() * shape.kernelWidth();
+        boolean paired = pairs(shape) && outWidth >= V;
         for (int oh = 0; oh < shape.outHeight(); oh++) {
             int h0 = oh * shape.strideH() - shape.padH();
             int hFrom = Math.max(h0, 0);
             int hTo = Math.min(h0 + shape.kernelHeight(), shape.inHeight());
+            if (paired) {
+                averageOfPairedWindows(x, xo, width, hFrom, hTo, 1f / window, y, yo + oh * outWidth, outWidth);
+                continue;
+            }
             System.arraycopy(x, xo + hFrom * width, columnSum, 0, width);
             for (int h = hFrom + 1; h < hTo; h++) {
                 ArrayMath.accumulate(columnSum, 0, x, xo + h * width, width);
             }
-            int ow = pairs(shape) ? sumOfColumnPairs(columnSum, 1f / window, y, yo + oh * outWidth, outWidth) : 0;
-            for (; ow < outWidth; ow++) {
+            for (int ow = 0; ow < outWidth; ow++) {
                 int w0 = ow * shape.strideW() - shape.padW();
                 int wFrom = Math.max(w0, 0);
                 int wTo = Math.min(w0 + shape.kernelWidth(), width);
@@ -176,57 +184,74 @@ final class VectorPooling implements PoolingKernels {
         }
     }
 
-    /** Whether each output's columns are one unpadded pair (2w, 2w + 1): the SIMD path of the second step. */
+    /** Whether each output's columns are one unpadded pair (2w, 2w + 1): the all-SIMD path. */
     private static boolean pairs(Pool2dShape shape) {
         return shape.kernelWidth() == 2 && shape.strideW() == 2 && shape.padW() == 0;
     }
 
     /**
-     * y[ow] = max(columnMax[2ow], columnMax[2ow + 1]) with its flat index (the smaller on ties, the
-     * first NaN), a vector of outputs at a time: two loads and two two-vector rearranges split even
-     * and odd columns. The last vector overlaps the one before (outputs are written, not
-     * accumulated) rather than leave a branchy scalar tail. Returns how many outputs it wrote: all,
-     * or none for a row narrower than a vector.
+     * One output row of windows two columns wide at stride 2, a vector of outputs at a time, all in
+     * registers: the max over the window's rows of 2V input columns (two vectors, with the row of
+     * each), then even and odd columns split by two-vector rearranges and compared, ties to the
+     * smaller flat index, the first NaN winning. The last vector overlaps the one before (outputs
+     * are written, not accumulated) rather than leave a branchy scalar tail; the row holds at
+     * least one vector of outputs.
      */
-    private static int maxOfColumnPairs(float[] columnMax, int[] columnRow, int width, float[] y, int yo,
-                                        int[] argmax, int ao, int outWidth) {
-        if (outWidth < V) {
-            return 0;
-        }
+    private static void maxOfPairedWindows(float[] x, int xo, int width, int hFrom, int hTo, float[] y, int yo,
+                                           int[] argmax, int ao, int outWidth) {
         IntVector evenLanes = IntVector.fromArray(I, EVEN_LANES, 0);
         for (int start = 0; start < outWidth; start += V) {
             int ow = Math.min(start, outWidth - V);
-            FloatVector lo = FloatVector.fromArray(S, columnMax, 2 * ow);
-            FloatVector hi = FloatVector.fromArray(S, columnMax, 2 * ow + V);
+            int first = xo + hFrom * width + 2 * ow;
+            FloatVector lo = FloatVector.fromArray(S, x, first);
+            FloatVector hi = FloatVector.fromArray(S, x, first + V);
+            IntVector rowsLo = IntVector.broadcast(I, hFrom);
+            IntVector rowsHi = rowsLo;
+            for (int h = hFrom + 1; h < hTo; h++) {
+                int at = xo + h * width + 2 * ow;
+                FloatVector nextLo = FloatVector.fromArray(S, x, at);
+                FloatVector nextHi = FloatVector.fromArray(S, x, at + V);
+                VectorMask<Float> winsLo = displaces(nextLo, lo);
+                VectorMask<Float> winsHi = displaces(nextHi, hi);
+                lo = lo.blend(nextLo, winsLo);
+                hi = hi.blend(nextHi, winsHi);
+                rowsLo = rowsLo.blend(h, winsLo.cast(I));
+                rowsHi = rowsHi.blend(h, winsHi.cast(I));
+            }
             FloatVector even = lo.rearrange(EVEN, hi);
             FloatVector odd = lo.rearrange(ODD, hi);
-            IntVector rowsLo = IntVector.fromArray(I, columnRow, 2 * ow);
-            IntVector rowsHi = IntVector.fromArray(I, columnRow, 2 * ow + V);
             IntVector evenIndex = rowsLo.rearrange(EVEN_INT, rowsHi).mul(width).add(evenLanes).add(2 * ow);
             IntVector oddIndex = rowsLo.rearrange(ODD_INT, rowsHi).mul(width).add(evenLanes).add(2 * ow + 1);
             VectorMask<Float> oddFirst = oddIndex.compare(VectorOperators.LT, evenIndex).cast(S);
-            VectorMask<Float> evenNaN = even.test(VectorOperators.IS_NAN);
             VectorMask<Float> oddWins = odd.compare(VectorOperators.GT, even)
-                    .or(odd.test(VectorOperators.IS_NAN).and(evenNaN.not().or(oddFirst)))
+                    .or(odd.test(VectorOperators.IS_NAN).and(even.test(VectorOperators.IS_NAN).not().or(oddFirst)))
                     .or(odd.compare(VectorOperators.EQ, even).and(oddFirst));
             even.blend(odd, oddWins).intoArray(y, yo + ow);
             evenIndex.blend(oddIndex, oddWins.cast(I)).intoArray(argmax, ao + ow);
         }
-        return outWidth;
     }
 
-    /** y[ow] = (columnSum[2ow] + columnSum[2ow + 1])·scale, as {@link #maxOfColumnPairs}; returns how many. */
-    private static int sumOfColumnPairs(float[] columnSum, float scale, float[] y, int yo, int outWidth) {
-        if (outWidth < V) {
-            return 0;
-        }
+    /** Whether a later element displaces the running max: it is larger, or the first NaN. */
+    private static VectorMask<Float> displaces(FloatVector next, FloatVector best) {
+        return next.compare(VectorOperators.GT, best)
+                .or(next.test(VectorOperators.IS_NAN).andNot(best.test(VectorOperators.IS_NAN)));
+    }
+
+    /** As {@link #maxOfPairedWindows}, for averages: rows summed in registers, then column pairs. */
+    private static void averageOfPairedWindows(float[] x, int xo, int width, int hFrom, int hTo, float scale,
+                                               float[] y, int yo, int outWidth) {
         for (int start = 0; start < outWidth; start += V) {
             int ow = Math.min(start, outWidth - V);
-            FloatVector lo = FloatVector.fromArray(S, columnSum, 2 * ow);
-            FloatVector hi = FloatVector.fromArray(S, columnSum, 2 * ow + V);
+            int first = xo + hFrom * width + 2 * ow;
+            FloatVector lo = FloatVector.fromArray(S, x, first);
+            FloatVector hi = FloatVector.fromArray(S, x, first + V);
+            for (int h = hFrom + 1; h < hTo; h++) {
+                int at = xo + h * width + 2 * ow;
+                lo = lo.add(FloatVector.fromArray(S, x, at));
+                hi = hi.add(FloatVector.fromArray(S, x, at + V));
+            }
             lo.rearrange(EVEN, hi).add(lo.rearrange(ODD, hi)).mul(scale).intoArray(y, yo + ow);
         }
-        return outWidth;
     }
 
     private static void averagePlaneBackward(Pool2dShape shape, float[] dy, int go, float[] dx, int dxo) {
