@@ -39,6 +39,9 @@ class PoolingTest {
             new Pool2dShape(1, 3, 17, 15, 2, 2, 2, 2, 1, 1),
             new Pool2dShape(1, 1, 4, 7, 4, 3, 1, 2, 2, 1),
             new Pool2dShape(2, 1, 9, 8, 3, 2, 3, 1, 0, 1),
+            // Rows of 18 outputs: the SIMD path of 2-wide, stride-2 windows, and its tail.
+            Pool2dShape.of(1, 2, 6, 37, 2),
+            new Pool2dShape(1, 1, 5, 36, 3, 2, 1, 2, 1, 0),
             // 100k inputs: split over threads by plane.
             Pool2dShape.of(8, 16, 28, 28, 2));
 
@@ -163,6 +166,31 @@ class PoolingTest {
         assertEquals(1f, average[0], "corner window: 4 / 4 (padding counted as zeros)");
         assertEquals(2f, average[1], "edge window: 8 / 4");
         assertEquals(4f, average[4], "inner window");
+    }
+
+    /** NaN and ties in the paths for 2-wide stride-2 windows (SIMD on even and odd columns) and its tail. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("allBackends")
+    void nanAndTiesInPairedColumns(Backend backend) {
+        Pool2dShape shape = Pool2dShape.of(1, 1, 4, 38, 2);
+        int in = (int) shape.inputSize();
+        int out = (int) shape.outputSize();
+        float[] x = new float[in];
+        for (int i = 0; i < in; i++) {
+            x[i] = i % 3; // ties in every window
+        }
+        for (int at : new int[] {1, 38, 40, 41, 42 + 38, 43, 36, 37 + 38, 76 + 5, 114 + 5, 114 + 36}) {
+            x[at] = Float.NaN;
+        }
+        float[] expected = new float[out];
+        int[] expectedArgmax = new int[out];
+        KernelChecks.reference().maxPool2d(shape, heap(x), heap(expected), heap(expectedArgmax));
+        float[] y = new float[out];
+        int[] argmax = new int[out];
+        backend.maxPool2d(shape, heap(x), heap(y), heap(argmax));
+        assertArrayEquals(expected, y);
+        assertArrayEquals(expectedArgmax, argmax);
+        assertTrue(Float.isNaN(y[0]) && argmax[0] == 1, "the first NaN of window 0: " + argmax[0]);
     }
 
     @ParameterizedTest(name = "{0}")

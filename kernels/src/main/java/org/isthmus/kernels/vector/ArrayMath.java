@@ -424,24 +424,31 @@ final class ArrayMath {
         return -1;
     }
 
-    /** Where a running max meets row s: best, bestIndex take x where x > best or x is the first NaN. */
+    /**
+     * Where a running max meets row s: best and bestIndex take x where x > best or x is the first NaN.
+     * The last vector may overlap the one before it instead of a scalar tail, whose unpredictable
+     * branches cost more than the whole vector body on short rows (pooling's 28 floats): a lane
+     * already updated with row s does not change again.
+     */
     static void updateMax(float[] best, int[] bestIndex, float[] x, int xo, int s, int n) {
-        int bound = S.loopBound(n);
-        int i = 0;
-        for (; i < bound; i += V) {
+        if (n < V) {
+            for (int i = 0; i < n; i++) {
+                float v = x[xo + i];
+                if (v > best[i] || Float.isNaN(v) && !Float.isNaN(best[i])) {
+                    best[i] = v;
+                    bestIndex[i] = s;
+                }
+            }
+            return;
+        }
+        for (int start = 0; start < n; start += V) {
+            int i = Math.min(start, n - V);
             FloatVector b = FloatVector.fromArray(S, best, i);
             FloatVector v = FloatVector.fromArray(S, x, xo + i);
             VectorMask<Float> better = v.compare(VectorOperators.GT, b)
                     .or(v.test(VectorOperators.IS_NAN).andNot(b.test(VectorOperators.IS_NAN)));
             b.blend(v, better).intoArray(best, i);
             IntVector.fromArray(I, bestIndex, i).blend(s, better.cast(I)).intoArray(bestIndex, i);
-        }
-        for (; i < n; i++) {
-            float v = x[xo + i];
-            if (v > best[i] || Float.isNaN(v) && !Float.isNaN(best[i])) {
-                best[i] = v;
-                bestIndex[i] = s;
-            }
         }
     }
 }
