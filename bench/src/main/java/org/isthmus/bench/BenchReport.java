@@ -105,6 +105,10 @@ public final class BenchReport {
         List<String> missing = new ArrayList<>();
         for (Class<? extends ReportedBenchmark> type : families.values()) {
             Map<String, List<String>> params = params(type, settings, notes);
+            if (params.values().stream().anyMatch(List::isEmpty)) {
+                notes.add(type.getSimpleName() + ": nothing left to run (" + params + "); skipped");
+                continue;
+            }
             for (int threads : settings.threads()) {
                 Collection<RunResult> runs = new Runner(options(type, params, threads, settings.quick())).run();
                 List<ReportFiles.Measurement> found = runs.stream().map(run -> measurement(type, run, threads)).toList();
