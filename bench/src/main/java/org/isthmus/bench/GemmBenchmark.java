@@ -2,10 +2,18 @@ package org.isthmus.bench;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
+import dev.ludovic.netlib.blas.JavaBLAS;
+import org.ejml.concurrency.EjmlConcurrency;
+import org.ejml.data.FMatrixRMaj;
+import org.ejml.dense.row.CommonOps_FDRM;
+import org.ejml.dense.row.CommonOps_MT_FDRM;
 import org.isthmus.kernels.Backend;
 import org.isthmus.kernels.Backends;
 import org.isthmus.kernels.Parallelism;
@@ -23,13 +31,25 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * sgemm, C = A·B with every transpose case, on an Isthmus backend or on OpenBLAS, with heap
- * operands ({@code MemorySegment.ofArray(float[])}) as tensors hold them. The result is checked
- * once per trial against the scalar reference, so a wrong kernel cannot post a time.
+ * sgemm, C = A·B with every transpose case, on an Isthmus backend or on a peer, with heap
+ * operands ({@code MemorySegment.ofArray(float[])}) as tensors hold them. The peers, each on the
+ * same {@code float[]} arrays, without copies:
+ * <ul>
+ * <li>{@value #OPENBLAS}: OpenBLAS's {@code cblas_sgemm} through FFM ({@link OpenBlas});</li>
+ * <li>{@value #NETLIB}: {@code dev.ludovic.netlib:blas}'s Vector API implementation
+ *     ({@code VectorBLAS}), column-major, so row-major C = op(A)·op(B) is asked as
+ *     Cᵀ = op(B)ᵀ·op(A)ᵀ;</li>
+ * <li>{@value #EJML}: EJML's {@code CommonOps_FDRM.mult}/{@code multTransA}/{@code multTransB}/
+ *     {@code multTransAB} on {@code FMatrixRMaj} wrapping the arrays ({@code CommonOps_MT_FDRM}
+ *     on more than one thread);</li>
+ * <li>{@value #JAVA_LOOP}: a plain i-k-j loop, one thread: the floor.</li>
+ * </ul>
+ * The result is checked once per trial against the scalar reference, so a wrong kernel cannot
+ * post a time.
  *
- * <p>Threads: Isthmus kernels use {@code -Disthmus.threads} (read once per JVM), and OpenBLAS is
- * set to the same count. The score is the average time per call; {@link GemmReport} turns it
- * into GFLOP/s = 2·m·n·k / seconds.
+ * <p>Threads: Isthmus kernels use {@code -Disthmus.threads} (read once per JVM); OpenBLAS and
+ * EJML are set to the same count; netlib's Java BLAS and the loop run on one thread. The score
+ * is the average time per call; {@link BenchReport} turns it into GFLOP/s = 2·m·n·k / seconds.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -37,9 +57,13 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(2)
-public class GemmBenchmark {
+public class GemmBenchmark implements ReportedBenchmark {
 
     static final String OPENBLAS = "openblas";
+    static final String NETLIB = "netlib";
+    static final String EJML = "ejml";
+    static final String JAVA_LOOP = "javaloop";
+    private static final String NETLIB_VECTOR_CLASS = "dev.ludovic.netlib.blas.VectorBLAS";
 
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
     private static final long SEED = 20_250_925L;
@@ -47,8 +71,8 @@ public class GemmBenchmark {
     private static final long FULL_CHECK_VOLUME = 512L * 512 * 512;
     private static final int RANDOM_CHECKED_ENTRIES = 1024;
 
-    /** "openblas", or any name {@link Backends#get(String)} knows ("vector", "scalar", ...). */
-    @Param({"vector", OPENBLAS})
+    /** A peer ("openblas", "netlib", "ejml", "javaloop") or any name {@link Backends#get(String)} knows. */
+    @Param({"vector", OPENBLAS, NETLIB, EJML, JAVA_LOOP})
     public String implementation;
 
     /** "n" for n×n×n, or "m x n x k" written {@code MxNxK}. */
@@ -64,6 +88,9 @@ public class GemmBenchmark {
     private boolean transB;
     private int lda;
     private int ldb;
+    private float[] aValues;
+    private float[] bValues;
+    private float[] cValues;
     private MemorySegment a;
     private MemorySegment b;
     private MemorySegment c;
@@ -80,9 +107,12 @@ public class GemmBenchmark {
         lda = transA ? m : k;
         ldb = transB ? k : n;
         SplittableRandom random = new SplittableRandom(SEED);
-        a = randomMatrix(transA ? k : m, lda, random);
-        b = randomMatrix(transB ? n : k, ldb, random);
-        c = MemorySegment.ofArray(new float[Math.multiplyExact(m, n)]);
+        aValues = randomMatrix(transA ? k : m, lda, random);
+        bValues = randomMatrix(transB ? n : k, ldb, random);
+        cValues = new float[Math.multiplyExact(m, n)];
+        a = MemorySegment.ofArray(aValues);
+        b = MemorySegment.ofArray(bValues);
+        c = MemorySegment.ofArray(cValues);
         multiply = bind(implementation);
         verify();
     }
@@ -91,6 +121,16 @@ public class GemmBenchmark {
     public MemorySegment sgemm() {
         multiply.run();
         return c;
+    }
+
+    @Override
+    public Work work(String method) {
+        return Work.flops(Shape.parse(shape).flops());
+    }
+
+    @Override
+    public Map<String, List<String>> quickParams() {
+        return Map.of("shape", List.of("256", "1024", "128x256x784"), "transpose", List.of("NN"));
     }
 
     /** The call to time, bound to the implementation with every argument fixed. */
@@ -105,9 +145,43 @@ public class GemmBenchmark {
         MemorySegment left = a;
         MemorySegment right = b;
         MemorySegment out = c;
+        float[] leftValues = aValues;
+        float[] rightValues = bValues;
+        float[] outValues = cValues;
+        int threads = Parallelism.threads();
+        switch (name) {
+            case NETLIB -> {
+                JavaBLAS blas = JavaBLAS.getInstance();
+                // VectorBLAS is package-private: known by name. Anything else is its scalar fallback.
+                if (!blas.getClass().getName().equals(NETLIB_VECTOR_CLASS)) {
+                    throw new IllegalStateException("netlib's Vector API BLAS is unavailable (got "
+                            + blas.getClass().getName() + "): is jdk.incubator.vector missing from this JVM?");
+                }
+                String opA = ta ? "T" : "N";
+                String opB = tb ? "T" : "N";
+                // Column-major: the row-major product C = op(A)·op(B) is Cᵀ = op(B)ᵀ·op(A)ᵀ, n×m with ldc = n.
+                return () -> blas.sgemm(opB, opA, n, m, k, 1f, rightValues, 0, leadingB, leftValues, 0, leadingA,
+                        0f, outValues, 0, n);
+            }
+            case EJML -> {
+                FMatrixRMaj storedA = FMatrixRMaj.wrap(ta ? k : m, leadingA, leftValues);
+                FMatrixRMaj storedB = FMatrixRMaj.wrap(tb ? n : k, leadingB, rightValues);
+                FMatrixRMaj result = FMatrixRMaj.wrap(m, n, outValues);
+                if (threads > 1) {
+                    EjmlConcurrency.setMaxThreads(threads);
+                }
+                EjmlProduct product = ejmlProduct(ta, tb, threads > 1);
+                return () -> product.multiply(storedA, storedB, result);
+            }
+            case JAVA_LOOP -> {
+                return () -> javaLoop(ta, tb, m, n, k, leftValues, leadingA, rightValues, leadingB, outValues);
+            }
+            default -> {
+                // an Isthmus backend or OpenBLAS, below
+            }
+        }
         if (name.equals(OPENBLAS)) {
             OpenBlas blas = OpenBlas.load();
-            int threads = Parallelism.threads();
             blas.setThreads(threads);
             if (blas.threads() != threads) {
                 throw new IllegalStateException("OpenBLAS runs " + blas.threads() + " thread(s), not the "
@@ -117,6 +191,47 @@ public class GemmBenchmark {
         }
         Backend backend = Backends.get(name);
         return () -> backend.sgemm(ta, tb, m, n, k, 1f, left, 0, leadingA, right, 0, leadingB, 0f, out, 0, n);
+    }
+
+    /** EJML's product for the transpose case: {@code CommonOps_MT_FDRM} (its own thread pool) or the one-thread ops. */
+    private static EjmlProduct ejmlProduct(boolean transA, boolean transB, boolean concurrent) {
+        if (concurrent) {
+            return transA ? (transB ? CommonOps_MT_FDRM::multTransAB : CommonOps_MT_FDRM::multTransA)
+                    : (transB ? CommonOps_MT_FDRM::multTransB : CommonOps_MT_FDRM::mult);
+        }
+        return transA ? (transB ? CommonOps_FDRM::multTransAB : CommonOps_FDRM::multTransA)
+                : (transB ? CommonOps_FDRM::multTransB : CommonOps_FDRM::mult);
+    }
+
+    /** c = op(a)·op(b), one of EJML's {@code mult*} ops. */
+    @FunctionalInterface
+    private interface EjmlProduct {
+        void multiply(FMatrixRMaj a, FMatrixRMaj b, FMatrixRMaj c);
+    }
+
+    /**
+     * The floor: C = op(A)·op(B) as a plain i-k-j loop, what one writes without a library. With
+     * B untransposed the inner loop runs along rows of B and C, which C2 vectorizes by itself.
+     */
+    private static void javaLoop(boolean transA, boolean transB, int m, int n, int k, float[] a, int lda,
+                                 float[] b, int ldb, float[] c) {
+        for (int i = 0; i < m; i++) {
+            int cRow = i * n;
+            Arrays.fill(c, cRow, cRow + n, 0f);
+            for (int p = 0; p < k; p++) {
+                float aip = transA ? a[p * lda + i] : a[i * lda + p];
+                if (transB) {
+                    for (int j = 0; j < n; j++) {
+                        c[cRow + j] += aip * b[j * ldb + p];
+                    }
+                } else {
+                    int bRow = p * ldb;
+                    for (int j = 0; j < n; j++) {
+                        c[cRow + j] += aip * b[bRow + j];
+                    }
+                }
+            }
+        }
     }
 
     /**
@@ -189,12 +304,12 @@ public class GemmBenchmark {
         return entries.build().toArray();
     }
 
-    private static MemorySegment randomMatrix(int rows, int ld, SplittableRandom random) {
+    private static float[] randomMatrix(int rows, int ld, SplittableRandom random) {
         float[] values = new float[Math.multiplyExact(rows, ld)];
         for (int i = 0; i < values.length; i++) {
             values[i] = (float) (random.nextDouble() * 2 - 1);
         }
-        return MemorySegment.ofArray(values);
+        return values;
     }
 
     private static MemorySegment absolute(MemorySegment source) {
