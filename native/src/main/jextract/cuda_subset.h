@@ -38,7 +38,6 @@ extern cudaError_t cudaRuntimeGetVersion(int *runtimeVersion);
 extern cudaError_t cudaDriverGetVersion(int *driverVersion);
 extern cudaError_t cudaGetDeviceCount(int *count);
 extern cudaError_t cudaSetDevice(int device);
-extern cudaError_t cudaMemGetInfo(size_t *free, size_t *total);
 extern const char *cudaGetErrorName(cudaError_t error);
 extern const char *cudaGetErrorString(cudaError_t error);
 extern cudaError_t cudaMalloc(void **devPtr, size_t size);
@@ -90,7 +89,6 @@ typedef struct cublasContext *cublasHandle_t;
 
 extern cublasStatus_t cublasCreate_v2(cublasHandle_t *handle);
 extern cublasStatus_t cublasDestroy_v2(cublasHandle_t handle);
-extern cublasStatus_t cublasGetVersion_v2(cublasHandle_t handle, int *version);
 extern cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t streamId);
 extern cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode);
 extern const char *cublasGetStatusName(cublasStatus_t status);

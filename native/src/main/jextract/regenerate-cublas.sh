@@ -35,7 +35,6 @@ rm -rf "$OUT/$(echo $PACKAGE | tr . /)"
   --include-function cudaDriverGetVersion \
   --include-function cudaGetDeviceCount \
   --include-function cudaSetDevice \
-  --include-function cudaMemGetInfo \
   --include-function cudaGetErrorName \
   --include-function cudaGetErrorString \
   --include-function cudaMalloc \
@@ -53,7 +52,6 @@ rm -rf "$OUT/$(echo $PACKAGE | tr . /)"
   --include-function cudaEventDestroy \
   --include-function cublasCreate_v2 \
   --include-function cublasDestroy_v2 \
-  --include-function cublasGetVersion_v2 \
   --include-function cublasSetStream_v2 \
   --include-function cublasSetMathMode \
   --include-function cublasGetStatusName \
@@ -62,7 +60,6 @@ rm -rf "$OUT/$(echo $PACKAGE | tr . /)"
   --include-function cublasSgemmStridedBatched \
   --include-constant cudaSuccess \
   --include-constant cudaErrorMemoryAllocation \
-  --include-constant cudaErrorNoDevice \
   --include-constant cudaMemcpyHostToDevice \
   --include-constant cudaMemcpyDeviceToHost \
   --include-constant CUBLAS_STATUS_SUCCESS \
@@ -70,7 +67,6 @@ rm -rf "$OUT/$(echo $PACKAGE | tr . /)"
   --include-constant CUBLAS_OP_N \
   --include-constant CUBLAS_OP_T \
   --include-constant CUBLAS_DEFAULT_MATH \
-  --include-constant CUBLAS_PEDANTIC_MATH \
   --include-constant CUBLAS_TF32_TENSOR_OP_MATH \
   --include-typedef cudaStream_t \
   --include-typedef cudaEvent_t \

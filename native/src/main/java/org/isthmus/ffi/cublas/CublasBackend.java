@@ -30,7 +30,7 @@ public final class CublasBackend extends CheckedBackend {
                 cpu.elementwise(), cpu.reductions()));
         this.gemm = gemm;
         this.description = library.describe() + ", GPU " + Cuda.DEVICE + ", "
-                + (Cuda.TF32 ? "TF32 tensor cores (isthmus.cublas.tf32=true)" : "exact FP32 (pedantic math)")
+                + (Cuda.TF32 ? "TF32 tensor cores (isthmus.cublas.tf32=true)" : "FP32, TF32 off")
                 + ": sgemm; other ops on " + cpuName;
     }
 

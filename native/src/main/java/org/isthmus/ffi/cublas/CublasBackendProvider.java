@@ -27,10 +27,15 @@ public final class CublasBackendProvider implements BackendProvider {
         return new CublasBackend(new CublasGemm(cpu.kernels().gemm(), cpu.name()), cpu.kernels(), cpu.name(), library);
     }
 
-    /** The libraries with a GPU, or {@link BackendUnavailableException} with the one-line reason and its cause. */
+    /** The libraries with the chosen GPU, or {@link BackendUnavailableException} with the one-line reason and its cause. */
     static CudaLibrary.Loaded loadLibrary(String backend) {
         try {
-            return CudaLibrary.get();
+            CudaLibrary.Loaded library = CudaLibrary.get();
+            if (Cuda.DEVICE < 0 || Cuda.DEVICE >= library.devices()) {
+                throw new BackendUnavailableException(backend, "isthmus.cuda.device=" + Cuda.DEVICE + " but there are "
+                        + library.devices() + " GPU(s), numbered from 0");
+            }
+            return library;
         } catch (CudaLibrary.LoadFailure failure) {
             throw new BackendUnavailableException(backend, failure.getMessage(),
                     failure.getCause() != null ? failure.getCause() : failure);

@@ -49,8 +49,9 @@ final class CublasGemm implements GemmKernel {
                     cOffset, ldc, strideC, batch);
             return;
         }
-        Cuda.PerThread gpu = Cuda.perThread();
+        Cuda.PerThread gpu = null;
         try {
+            gpu = Cuda.perThread();
             long aFloats = (long) (batch - 1) * strideA + ColumnMajorGemm.span(transA ? k : m, transA ? m : k, lda);
             long bFloats = (long) (batch - 1) * strideB + ColumnMajorGemm.span(transB ? n : k, transB ? k : n, ldb);
             long cFloats = (long) (batch - 1) * strideC + ColumnMajorGemm.span(m, n, ldc);
@@ -68,7 +69,9 @@ final class CublasGemm implements GemmKernel {
             if (!e.outOfMemory()) {
                 throw e;
             }
-            gpu.release();
+            if (gpu != null) {
+                gpu.release();
+            }
             warnOnce(e);
             onCpu(transA, transB, m, n, k, alpha, a, aOffset, lda, strideA, b, bOffset, ldb, strideB, beta, c,
                     cOffset, ldc, strideC, batch);

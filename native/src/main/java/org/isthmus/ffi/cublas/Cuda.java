@@ -53,9 +53,14 @@ final class Cuda {
         return cString.equals(MemorySegment.NULL) ? "(no text)" : cString.reinterpret(256).getString(0);
     }
 
-    /** The math mode every handle gets: exact FP32 unless TF32 was asked for. */
+    /**
+     * The math mode every handle gets. By default {@code CUBLAS_DEFAULT_MATH}, which for sgemm computes
+     * in FP32 (no TF32, no reduced precision) with cuBLAS's fastest kernels: what torch.mm runs with
+     * TF32 off. {@code CUBLAS_PEDANTIC_MATH} would also be exact but is meant for numerical testing and
+     * may pick slower kernels. TF32 tensor cores only when asked for.
+     */
     static int mathMode() {
-        return TF32 ? cuda_h.CUBLAS_TF32_TENSOR_OP_MATH() : cuda_h.CUBLAS_PEDANTIC_MATH();
+        return TF32 ? cuda_h.CUBLAS_TF32_TENSOR_OP_MATH() : cuda_h.CUBLAS_DEFAULT_MATH();
     }
 
     static PerThread perThread() {

@@ -293,7 +293,7 @@ final class CudaLibrary {
 
     private static final Supplier<List<MemorySegment>> RUNTIME_SYMBOLS = () -> List.of(
             cuda_h.cudaRuntimeGetVersion$address(), cuda_h.cudaDriverGetVersion$address(),
-            cuda_h.cudaGetDeviceCount$address(), cuda_h.cudaSetDevice$address(), cuda_h.cudaMemGetInfo$address(),
+            cuda_h.cudaGetDeviceCount$address(), cuda_h.cudaSetDevice$address(),
             cuda_h.cudaGetErrorName$address(), cuda_h.cudaGetErrorString$address(), cuda_h.cudaMalloc$address(),
             cuda_h.cudaFree$address(), cuda_h.cudaMallocHost$address(), cuda_h.cudaFreeHost$address(),
             cuda_h.cudaMemcpyAsync$address(), cuda_h.cudaStreamCreate$address(), cuda_h.cudaStreamDestroy$address(),
@@ -302,7 +302,7 @@ final class CudaLibrary {
             cuda_h.cudaEventDestroy$address());
 
     private static final Supplier<List<MemorySegment>> CUBLAS_SYMBOLS = () -> List.of(
-            cuda_h.cublasCreate_v2$address(), cuda_h.cublasDestroy_v2$address(), cuda_h.cublasGetVersion_v2$address(),
+            cuda_h.cublasCreate_v2$address(), cuda_h.cublasDestroy_v2$address(),
             cuda_h.cublasSetStream_v2$address(), cuda_h.cublasSetMathMode$address(),
             cuda_h.cublasGetStatusName$address(), cuda_h.cublasGetStatusString$address(),
             cuda_h.cublasSgemm_v2$address(), cuda_h.cublasSgemmStridedBatched$address());

@@ -188,7 +188,7 @@ public final class GpuCheck {
         }
     }
 
-    private static float[] uniform(SplittableRandom random, long n) {
+    static float[] uniform(SplittableRandom random, long n) {
         float[] values = new float[Math.toIntExact(n)];
         for (int i = 0; i < values.length; i++) {
             values[i] = (float) random.nextDouble(-1, 1);
@@ -196,8 +196,8 @@ public final class GpuCheck {
         return values;
     }
 
-    /** max |a − e| / max |e| over the elements, NaN in one and not the other is infinite; padding included. */
-    private static double relativeError(float[] actual, float[] expected) {
+    /** max |a − e| / max |e| over the elements (NaN in one and not the other: infinite); also the tests' measure. */
+    static double relativeError(float[] actual, float[] expected) {
         double worst = 0;
         double scale = 1e-30;
         for (int i = 0; i < expected.length; i++) {

@@ -24,7 +24,7 @@ import java.util.concurrent.Future;
 
 /**
  * cuBLAS against the reference (scalar) on a GPU; skipped with the reason elsewhere. Tolerance 1e-5
- * of the output's scale: exact FP32 (pedantic math) accumulation over k ≤ 300 terms of size ≤ 1,
+ * of the output's scale: FP32 accumulation (CUBLAS_DEFAULT_MATH, TF32 off) over k ≤ 300 terms of size ≤ 1,
  * as for oneDNN. Run with -Disthmus.cublas.tf32=true these would fail: TF32 keeps 10 mantissa bits.
  */
 class CublasGemmTest {

@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
 
 /**
  * What the cuBLAS tests share: the backend or a skip with the reason, random data from a logged
- * seed, and the error measure. (The oneDNN tests' NativeChecks is package-private to their package.)
+ * seed, and the error measure (GpuCheck's, so the tests and the GPU script judge alike). (The oneDNN tests' NativeChecks is package-private to their package.)
  */
 final class GpuChecks {
 
@@ -41,35 +41,15 @@ final class GpuChecks {
     }
 
     static float[] uniform(SplittableRandom random, long n) {
-        float[] values = new float[Math.toIntExact(n)];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = (float) random.nextDouble(-1, 1);
-        }
-        return values;
+        return GpuCheck.uniform(random, n);
     }
 
     static float[] toArray(MemorySegment segment) {
         return segment.toArray(ValueLayout.JAVA_FLOAT);
     }
 
-    /** max |a − e| / (max |e| + 1e-30): the error relative to the output's scale; NaN must match NaN. */
-    static double relativeError(float[] actual, float[] expected) {
-        double worst = 0;
-        double scale = 1e-30;
-        for (int i = 0; i < expected.length; i++) {
-            if (Float.isNaN(actual[i]) != Float.isNaN(expected[i])) {
-                return Double.POSITIVE_INFINITY;
-            }
-            if (!Float.isNaN(expected[i])) {
-                scale = Math.max(scale, Math.abs(expected[i]));
-                worst = Math.max(worst, Math.abs((double) actual[i] - expected[i]));
-            }
-        }
-        return worst / scale;
-    }
-
     static void assertClose(float[] expected, float[] actual, double tolerance, String what) {
-        double error = relativeError(actual, expected);
+        double error = GpuCheck.relativeError(actual, expected);
         assertTrue(error <= tolerance, () -> what + ": relative error " + error + " > " + tolerance + " (seed " + SEED + ")");
     }
 }

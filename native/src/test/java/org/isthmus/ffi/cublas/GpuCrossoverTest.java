@@ -67,8 +67,8 @@ class GpuCrossoverTest {
     @Test
     void exactFp32UnlessTf32IsAskedFor() {
         assertEquals(!Boolean.getBoolean("isthmus.cublas.tf32"), !Cuda.TF32);
-        // cublasMath_t: CUBLAS_PEDANTIC_MATH = 2, CUBLAS_TF32_TENSOR_OP_MATH = 3 (cublas_api.h).
-        assertEquals(Cuda.TF32 ? 3 : 2, Cuda.mathMode());
+        // cublasMath_t: CUBLAS_DEFAULT_MATH = 0 (FP32 for sgemm), CUBLAS_TF32_TENSOR_OP_MATH = 3 (cublas_api.h).
+        assertEquals(Cuda.TF32 ? 3 : 0, Cuda.mathMode());
     }
 
     private static GemmKernel recording(String name, List<String> calls) {

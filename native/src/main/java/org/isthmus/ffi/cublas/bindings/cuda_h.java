@@ -41,15 +41,6 @@ public class cuda_h extends cuda_h$shared {
     public static int cudaErrorMemoryAllocation() {
         return cudaErrorMemoryAllocation;
     }
-    private static final int cudaErrorNoDevice = (int)100L;
-    /**
-     * {@snippet lang=c :
-     * enum cudaError.cudaErrorNoDevice = 100
-     * }
-     */
-    public static int cudaErrorNoDevice() {
-        return cudaErrorNoDevice;
-    }
     private static final int cudaMemcpyHostToDevice = (int)1L;
     /**
      * {@snippet lang=c :
@@ -314,67 +305,6 @@ public class cuda_h extends cuda_h$shared {
                 traceDowncall("cudaSetDevice", device);
             }
             return (int)mh$.invokeExact(device);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class cudaMemGetInfo {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            cuda_h.C_INT,
-            cuda_h.C_POINTER,
-            cuda_h.C_POINTER
-        );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cudaMemGetInfo");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * extern cudaError_t cudaMemGetInfo(size_t *free, size_t *total)
-     * }
-     */
-    public static FunctionDescriptor cudaMemGetInfo$descriptor() {
-        return cudaMemGetInfo.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * extern cudaError_t cudaMemGetInfo(size_t *free, size_t *total)
-     * }
-     */
-    public static MethodHandle cudaMemGetInfo$handle() {
-        return cudaMemGetInfo.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * extern cudaError_t cudaMemGetInfo(size_t *free, size_t *total)
-     * }
-     */
-    public static MemorySegment cudaMemGetInfo$address() {
-        return cudaMemGetInfo.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * extern cudaError_t cudaMemGetInfo(size_t *free, size_t *total)
-     * }
-     */
-    public static int cudaMemGetInfo(MemorySegment free, MemorySegment total) {
-        var mh$ = cudaMemGetInfo.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("cudaMemGetInfo", free, total);
-            }
-            return (int)mh$.invokeExact(free, total);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1335,15 +1265,6 @@ public class cuda_h extends cuda_h$shared {
     public static int CUBLAS_DEFAULT_MATH() {
         return CUBLAS_DEFAULT_MATH;
     }
-    private static final int CUBLAS_PEDANTIC_MATH = (int)2L;
-    /**
-     * {@snippet lang=c :
-     * enum cublasMath_t.CUBLAS_PEDANTIC_MATH = 2
-     * }
-     */
-    public static int CUBLAS_PEDANTIC_MATH() {
-        return CUBLAS_PEDANTIC_MATH;
-    }
     private static final int CUBLAS_TF32_TENSOR_OP_MATH = (int)3L;
     /**
      * {@snippet lang=c :
@@ -1473,67 +1394,6 @@ public class cuda_h extends cuda_h$shared {
                 traceDowncall("cublasDestroy_v2", handle);
             }
             return (int)mh$.invokeExact(handle);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class cublasGetVersion_v2 {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            cuda_h.C_INT,
-            cuda_h.C_POINTER,
-            cuda_h.C_POINTER
-        );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cublasGetVersion_v2");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * extern cublasStatus_t cublasGetVersion_v2(cublasHandle_t handle, int *version)
-     * }
-     */
-    public static FunctionDescriptor cublasGetVersion_v2$descriptor() {
-        return cublasGetVersion_v2.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * extern cublasStatus_t cublasGetVersion_v2(cublasHandle_t handle, int *version)
-     * }
-     */
-    public static MethodHandle cublasGetVersion_v2$handle() {
-        return cublasGetVersion_v2.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * extern cublasStatus_t cublasGetVersion_v2(cublasHandle_t handle, int *version)
-     * }
-     */
-    public static MemorySegment cublasGetVersion_v2$address() {
-        return cublasGetVersion_v2.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * extern cublasStatus_t cublasGetVersion_v2(cublasHandle_t handle, int *version)
-     * }
-     */
-    public static int cublasGetVersion_v2(MemorySegment handle, MemorySegment version) {
-        var mh$ = cublasGetVersion_v2.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("cublasGetVersion_v2", handle, version);
-            }
-            return (int)mh$.invokeExact(handle, version);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
