@@ -30,6 +30,11 @@ elif [ -n "${JAVA_HOME:-}" ]; then
 else
   JAVA=java
 fi
+FEATURE=$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+if [ "${FEATURE:-0}" -lt 25 ] 2>/dev/null || [ -z "${FEATURE:-}" ]; then
+  echo "$JAVA is Java ${FEATURE:-?}; Isthmus needs 25 or later: set ISTHMUS_JAVA or JAVA_HOME" >&2
+  exit 1
+fi
 CLASS_PATH=${ISTHMUS_JARS:-"$(ls "$HERE"/kernels/target/isthmus-kernels-*.jar | head -n 1):$(ls "$HERE"/native/target/isthmus-native-*.jar | head -n 1)"}
 SIZES=${*:-"1024 4096 8192"}
 OUTPUT=$(mktemp)

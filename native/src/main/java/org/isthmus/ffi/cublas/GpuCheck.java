@@ -47,7 +47,7 @@ public final class GpuCheck {
         for (int n : sizes) {
             benchmark(cublas, n);
         }
-        crossover(cublas, vector);
+        crossover(cublas, vector, sizes.stream().mapToInt(Integer::intValue).max().orElse(1024));
         System.exit(failures == 0 ? 0 : 1);
     }
 
@@ -131,18 +131,32 @@ public final class GpuCheck {
                 excluding, median(onDevice));
     }
 
-    /** The smallest square n (powers of two and halfway) from which cublas, transfers included, beats vector. */
-    private static void crossover(CublasBackend cublas, Backend vector) {
-        int found = -1;
-        for (int n : new int[] {32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024}) {
-            double gpu = medianMillis(cublas, n);
-            double cpu = medianMillis(vector, n);
-            System.out.printf(Locale.ROOT, "n=%-5d cublas (transfers included) %.3f ms, vector %.3f ms%n", n, gpu, cpu);
-            if (found < 0 && gpu < cpu) {
-                found = n;
-            }
+    /**
+     * The crossover against vector, transfers included: the smallest square n (powers of two and
+     * halfway, up to 1024 or the largest size asked for) from which cublas is faster at every larger n
+     * measured too. A first pass over every size warms both up (JIT, buffers) and is not counted.
+     */
+    private static void crossover(CublasBackend cublas, Backend vector, int largest) {
+        int limit = Math.min(1024, largest);
+        int[] sizes = Arrays.stream(new int[] {32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024})
+                .filter(n -> n <= limit).toArray();
+        for (int n : sizes) {
+            medianMillis(cublas, n);
+            medianMillis(vector, n);
         }
-        System.out.println(found < 0 ? "RESULT crossover none up to n=1024"
+        boolean[] gpuFaster = new boolean[sizes.length];
+        for (int i = 0; i < sizes.length; i++) {
+            double gpu = medianMillis(cublas, sizes[i]);
+            double cpu = medianMillis(vector, sizes[i]);
+            gpuFaster[i] = gpu < cpu;
+            System.out.printf(Locale.ROOT, "n=%-5d cublas (transfers included) %.3f ms, vector %.3f ms%n", sizes[i], gpu,
+                    cpu);
+        }
+        int found = -1;
+        for (int i = sizes.length - 1; i >= 0 && gpuFaster[i]; i--) {
+            found = sizes[i];
+        }
+        System.out.println(found < 0 ? "RESULT crossover none up to n=" + limit
                 : "RESULT crossover n=" + found + " m*n*k=" + (long) found * found * found);
     }
 
