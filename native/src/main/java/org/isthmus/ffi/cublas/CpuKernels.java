@@ -33,8 +33,11 @@ record CpuKernels(String name, KernelSet kernels) {
                 if (provider.load() instanceof CheckedBackend backend) {
                     return new CpuKernels(backend.name(), backend.kernels());
                 }
-            } catch (BackendUnavailableException | LinkageError e) {
+            } catch (BackendUnavailableException e) {
                 reasons.add(e.getMessage());
+            } catch (RuntimeException | LinkageError e) {
+                // As Backends does: a provider that fails to load is unavailable, not fatal to the GPU backend.
+                reasons.add(provider.name() + ": loading failed with " + e);
             }
         }
         throw new IllegalStateException("no CPU backend loads for the GPU backends: " + reasons);

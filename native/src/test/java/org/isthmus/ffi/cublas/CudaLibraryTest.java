@@ -133,11 +133,11 @@ class CudaLibraryTest {
                 new CudaLibrary.Surroundings(Map.of(CudaLibrary.ENVIRONMENT_VARIABLE, root.toString()), "", root,
                         List.of(), List.of())));
         String reason = failure.getMessage();
-        assertTrue(reason.startsWith("loaded " + root.resolve("libcudart.so.13") + " (from ISTHMUS_CUDA_LIB_DIR), but"),
-                reason);
-        // No driver: cudaGetDeviceCount's own error text; a driver with a GPU: the missing cuBLAS.
-        assertTrue(reason.contains("cudaGetDeviceCount failed with status") || reason.contains("GPU(s), but no folder pair"),
-                reason);
+        // No driver: cudaGetDeviceCount's own error text; a driver with a GPU (or, in one JVM, a runtime
+        // loaded before, whose symbols the bindings then keep): the GPUs it sees and the missing cuBLAS.
+        assertTrue(reason.startsWith("loaded " + root.resolve("libcudart.so.13") + " (from ISTHMUS_CUDA_LIB_DIR), but "
+                + "there is no usable GPU: CUDA runtime: cudaGetDeviceCount failed with status")
+                || reason.startsWith("the CUDA runtime " + root.resolve("libcudart.so.13") + " sees "), reason);
         assertTrue(reason.contains("no folder pair holds libcudart.so.N and libcublas.so.N"), reason);
     }
 
