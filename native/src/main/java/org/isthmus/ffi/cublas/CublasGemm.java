@@ -18,6 +18,8 @@ final class CublasGemm implements GemmKernel {
 
     private static final System.Logger LOG = System.getLogger(CublasGemm.class.getName());
     private static final AtomicBoolean WARNED = new AtomicBoolean();
+    /** Bytes staged per host-to-device copy: large enough for full PCIe speed, small enough to overlap. */
+    static final long STAGING_CHUNK = 4L << 20;
 
     /** For k = 0, alpha = 0 (A and B may be shorter than the shape; C = beta·C is all there is) and out-of-memory. */
     private final GemmKernel cpu;
@@ -103,18 +105,26 @@ final class CublasGemm implements GemmKernel {
         }
     }
 
-    /** The device copy of {@code floats} elements from {@code offset}: native data directly, heap data through pinned memory. */
+    /**
+     * The device copy of {@code floats} elements from {@code offset}: native data directly, heap data
+     * through pinned memory in {@link #STAGING_CHUNK} pieces, each handed to the (asynchronous) DMA as
+     * soon as it is staged, so that staging the next piece overlaps the transfer of this one.
+     */
     private static MemorySegment upload(Cuda.PerThread gpu, Cuda.Slot slot, MemorySegment host, long offset,
                                         long floats) {
         long bytes = floats * Float.BYTES;
         MemorySegment device = gpu.device(slot, bytes);
         MemorySegment source = host.asSlice(offset * Float.BYTES, bytes);
-        if (!source.isNative()) {
-            MemorySegment staged = gpu.pinned(slot, bytes);
-            MemorySegment.copy(source, 0, staged, 0, bytes);
-            source = staged;
+        if (source.isNative()) {
+            gpu.copy(device, source, bytes, true);
+            return device;
         }
-        gpu.copy(device, source, bytes, true);
+        MemorySegment staged = gpu.pinned(slot, bytes);
+        for (long start = 0; start < bytes; start += STAGING_CHUNK) {
+            long length = Math.min(STAGING_CHUNK, bytes - start);
+            MemorySegment.copy(source, start, staged, start, length);
+            gpu.copy(device.asSlice(start, length), staged.asSlice(start, length), length, true);
+        }
         return device;
     }
 

@@ -101,6 +101,22 @@ class CublasGemmTest {
     }
 
     @Test
+    void operandsLargerThanOneStagingChunkArriveWhole() {
+        CublasBackend cublas = GpuChecks.cublas();
+        int m = 2;
+        int k = 1031;
+        int n = 3 * (int) (CublasGemm.STAGING_CHUNK / Float.BYTES / k) + 7; // B spans three chunks and a bit
+        SplittableRandom random = GpuChecks.random("chunks");
+        float[] a = GpuChecks.uniform(random, (long) m * k);
+        float[] b = GpuChecks.uniform(random, (long) k * n);
+        float[] c = GpuChecks.uniform(random, (long) m * n);
+        float[] expected = run(Backends.get("scalar"), false, false, m, n, k, 1f, a, k, b, n, 1f, c, n, 0, false);
+        float[] actual = run(cublas, false, false, m, n, k, 1f, a, k, b, n, 1f, c, n, 0, false);
+        // k = 1031 terms of size ≤ 1 in FP32: 1e-5 of the scale still holds (errors grow like √k).
+        GpuChecks.assertClose(expected, actual, 1e-5, "chunked upload");
+    }
+
+    @Test
     void stridedBatchedMatchesOneCallPerMatrix() {
         CublasBackend cublas = GpuChecks.cublas();
         int m = 13;
