@@ -124,14 +124,14 @@ final class CudaLibrary {
 
     /**
      * The search, the loading and the device check, with their inputs passed in. The runtime is
-     * loaded and asked for a GPU before cuBLAS is looked for, so that a machine with the runtime but
-     * no GPU says so (the more basic reason) even when cuBLAS is missing too.
+     * loaded and asked for a GPU before cuBLAS is loaded, and even when no cuBLAS was found, so that a
+     * machine with the runtime but no GPU says so (the more basic reason).
      */
     static Loaded load(Surroundings surroundings) throws LoadFailure {
         List<Folder> folders = searchFolders(surroundings);
         Optional<Found> pair = find(folders);
-        Optional<Found> runtimeOnly = pair.isPresent() ? pair : findRuntime(folders);
-        Found runtime = runtimeOnly.orElseThrow(() -> new LoadFailure(notFound(folders), null));
+        Optional<Found> withRuntime = pair.isPresent() ? pair : findRuntime(folders);
+        Found runtime = withRuntime.orElseThrow(() -> new LoadFailure(notFound(folders), null));
         loadFile(runtime.runtime(), runtime.runtimeFolder());
         checkSymbols(runtime, RUNTIME_SYMBOLS);
         Loaded loaded = checkDevices(runtime, pair.isPresent() ? "" : "; cuBLAS is missing too: " + notFound(folders));
