@@ -8,7 +8,9 @@
 # cublas_api.h); without it, the stand-in cuda_subset.h beside this script, which holds exactly the
 # prototypes, types and enum values below, copied from the CUDA 12 headers. jextract is $JEXTRACT,
 # else the one on PATH.
-# Generated with jextract built from openjdk/jextract@f9866df (libclang 16) from cuda_subset.h.
+# Generated with jextract built from openjdk/jextract@f9866df (libclang 16) from cuda_subset.h. For
+# every runtime function the output is identical to what CUDA 13.0's own cuda_runtime_api.h gives
+# (compared when this was written); the cuBLAS part was not compared (no cublas_api.h here).
 set -eu
 
 JEXTRACT=${JEXTRACT:-jextract}
@@ -17,6 +19,12 @@ OUT="$HERE/../java"
 PACKAGE=org.isthmus.ffi.cublas.bindings
 
 if [ -n "${CUDA_HOME:-}" ]; then
+  for header in cuda_runtime_api.h cublas_api.h; do
+    if [ ! -f "$CUDA_HOME/include/$header" ]; then
+      echo "$CUDA_HOME/include/$header is missing (a full toolkit has both headers); unset CUDA_HOME to use cuda_subset.h" >&2
+      exit 1
+    fi
+  done
   INCLUDE="-I $CUDA_HOME/include"
   HEADERS="$CUDA_HOME/include/cuda_runtime_api.h $CUDA_HOME/include/cublas_api.h"
 else
