@@ -138,27 +138,24 @@ final class DirectConvolution {
             // The single-filter kernel computes FEW_FILTER_TILES tiles at a time: slack for the last group.
             workspace.reserveArrayInputs(parts, Math.toIntExact(g.bandInputFloats() + (FEW_FILTER_TILES - 1) * TILE_WIDTH));
         }
-        Operand source = Operand.of(in);
-        Operand target = Operand.of(out);
         Parallelism.run(parts, part -> {
             int first = (int) ((long) part * units / parts);
             int last = (int) ((long) (part + 1) * units / parts);
-            Operand paddedInput = Operand.of(fewFilters ? MemorySegment.ofArray(workspace.gradientInput(part))
-                    : workspace.bandInput(part));
+            MemorySegment paddedInput = fewFilters ? MemorySegment.ofArray(workspace.gradientInput(part))
+                    : workspace.bandInput(part);
             float[] bandOutput = workspace.bandOutput(part);
-            Operand bandOperand = Operand.of(MemorySegment.ofArray(bandOutput));
             MemorySegment panel = workspace.panel(part);
             for (int unit = first; unit < last; unit++) {
                 int image = unit / g.bands();
                 int firstRow = unit % g.bands() * g.bandRows();
                 int rows = Math.min(g.bandRows(), g.outHeight() - firstRow);
-                padBand(g, source, image, firstRow, rows, paddedInput);
+                padBand(g, in, image, firstRow, rows, paddedInput);
                 if (fewFilters) {
                     computeBandFewFilters(g, workspace.gradientInput(part), packedWeights, tapOffsets, bias, bandOutput);
                 } else {
-                    computeBand(g, paddedInput.segment(), packedWeights, tapOffsets, bias, panel, bandOutput);
+                    computeBand(g, paddedInput, packedWeights, tapOffsets, bias, panel, bandOutput);
                 }
-                copyOut(g, bandOperand, image, firstRow, rows, target);
+                copyOut(g, bandOutput, image, firstRow, rows, out);
             }
         });
     }
@@ -184,15 +181,13 @@ final class DirectConvolution {
         int positions = g.bandRows() * g.paddedWidth();
         workspace.reserveGradient(parts, Math.toIntExact(g.bandInputFloats()), Math.toIntExact(g.bandOutputFloats()),
                 (long) positions * ldc, taps * ldc);
-        Operand source = Operand.of(in);
         Operand gradient = Operand.of(dy);
         Parallelism.run(parts, part -> {
             int first = (int) ((long) part * units / parts);
             int last = (int) ((long) (part + 1) * units / parts);
             float[] paddedInput = workspace.gradientInput(part);
-            Operand paddedOperand = Operand.of(MemorySegment.ofArray(paddedInput));
+            MemorySegment paddedSegment = MemorySegment.ofArray(paddedInput);
             float[] bandGradient = workspace.bandOutput(part);
-            Operand bandOperand = Operand.of(MemorySegment.ofArray(bandGradient));
             MemorySegment packed = workspace.packedGradient(part);
             MemorySegment tile = workspace.tile(part);
             float[] partial = workspace.partial(part);
@@ -204,8 +199,9 @@ final class DirectConvolution {
                 int firstRow = unit % g.bands() * g.bandRows();
                 int rows = Math.min(g.bandRows(), g.outHeight() - firstRow);
                 int length = rows * g.paddedWidth();
-                padBand(g, source, image, firstRow, rows, paddedOperand);
-                copyIn(g, gradient, image, firstRow, rows, bandOperand);
+                padBand(g, in, image, firstRow, rows, paddedSegment);
+                copyIn(g, gradient, image, firstRow, rows, bandGradient);
+                Operand bandOperand = Operand.of(MemorySegment.ofArray(bandGradient));
                 for (int s = 0; s < slivers; s++) {
                     int width = Math.min(nr, g.filters() - s * nr);
                     GemmPacking.transposed(bandOperand, (long) s * nr * rowLength, rowLength, width, length, packed, 0, nr, 1f);
@@ -240,10 +236,11 @@ final class DirectConvolution {
     }
 
     /** dy rows [firstRow, firstRow + rows) of image into the band layout: rows paddedWidth apart, zeros elsewhere. */
-    private static void copyIn(Geometry g, Operand dy, int image, int firstRow, int rows, Operand target) {
+    private static void copyIn(Geometry g, Operand dy, int image, int firstRow, int rows, float[] band) {
         int rowLength = g.bandTiles() * TILE_WIDTH;
         int outWidth = g.outWidth();
-        Arrays.fill(target.array(), target.base(), target.base() + g.filters() * rowLength, 0f);
+        Arrays.fill(band, 0, g.filters() * rowLength, 0f);
+        Operand target = Operand.of(MemorySegment.ofArray(band));
         for (int k = 0; k < g.filters(); k++) {
             long from = (((long) image * g.filters() + k) * g.outHeight() + firstRow) * outWidth;
             for (int i = 0; i < rows; i++, from += outWidth) {
@@ -268,12 +265,10 @@ final class DirectConvolution {
     }
 
     /** Copies the input rows that output rows [firstRow, firstRow + rows) read, zero-padded, into the band's planes. */
-    private static void padBand(Geometry g, Operand source, int image, int firstRow, int rows, Operand target) {
-        if (target.onArray()) {
-            Arrays.fill(target.array(), target.base(), (int) (target.base() + g.bandInputFloats()), 0f);
-        } else {
-            target.segment().asSlice(0, g.bandInputFloats() * Float.BYTES).fill((byte) 0);
-        }
+    private static void padBand(Geometry g, MemorySegment in, int image, int firstRow, int rows, MemorySegment band) {
+        band.asSlice(0, g.bandInputFloats() * Float.BYTES).fill((byte) 0);
+        Operand source = Operand.of(in);
+        Operand target = Operand.of(band);
         int inputRows = rows + g.dilationH() * (g.kernelH() - 1);
         for (int c = 0; c < g.channels(); c++) {
             long plane = ((long) image * g.channels() + c) * g.height() * g.width();
@@ -303,31 +298,15 @@ final class DirectConvolution {
         }
         int last = length - V;
         for (int j = 0; ; j = Math.min(j + V, last)) {
-            copyVector(src, from + j, dst, to + j);
+            FloatVector v = src.onArray() ? FloatVector.fromArray(S, src.array(), (int) (src.base() + from + j))
+                    : FloatVector.fromMemorySegment(S, src.segment(), (from + j) * Float.BYTES, ORDER);
+            if (dst.onArray()) {
+                v.intoArray(dst.array(), (int) (dst.base() + to + j));
+            } else {
+                v.intoMemorySegment(dst.segment(), (to + j) * Float.BYTES, ORDER);
+            }
             if (j == last) {
                 return;
-            }
-        }
-    }
-
-    /**
-     * One vector from src to dst. Each branch loads and stores its own vector: a vector that
-     * meets another at a branch merge is boxed (measured: 13 MB a call for the weight gradient).
-     */
-    private static void copyVector(Operand src, long from, Operand dst, long to) {
-        if (src.onArray()) {
-            FloatVector v = FloatVector.fromArray(S, src.array(), (int) (src.base() + from));
-            if (dst.onArray()) {
-                v.intoArray(dst.array(), (int) (dst.base() + to));
-            } else {
-                v.intoMemorySegment(dst.segment(), to * Float.BYTES, ORDER);
-            }
-        } else {
-            FloatVector v = FloatVector.fromMemorySegment(S, src.segment(), from * Float.BYTES, ORDER);
-            if (dst.onArray()) {
-                v.intoArray(dst.array(), (int) (dst.base() + to));
-            } else {
-                v.intoMemorySegment(dst.segment(), to * Float.BYTES, ORDER);
             }
         }
     }
@@ -500,7 +479,9 @@ final class DirectConvolution {
     }
 
     /** Copies the band's valid outputs (not the padding columns, not the padded filters) into out. */
-    private static void copyOut(Geometry g, Operand source, int image, int firstRow, int rows, Operand target) {
+    private static void copyOut(Geometry g, float[] band, int image, int firstRow, int rows, MemorySegment out) {
+        Operand source = Operand.of(MemorySegment.ofArray(band));
+        Operand target = Operand.of(out);
         int outWidth = g.outWidth();
         int rowLength = g.bandTiles() * TILE_WIDTH;
         for (int k = 0; k < g.filters(); k++) {
