@@ -130,35 +130,17 @@ public class RowwiseBenchmark {
     /** The ceiling: x copied to y, split over the kernels' threads. */
     @Benchmark
     public float[] copy() {
-        int threads = Parallelism.threads();
-        int size = source.length;
-        if (threads == 1) {
-            System.arraycopy(source, 0, target, 0, size);
-        } else {
-            Parallelism.run(threads, p -> {
-                int from = (int) ((long) size * p / threads);
-                int to = (int) ((long) size * (p + 1) / threads);
-                System.arraycopy(source, from, target, from, to - from);
-            });
-        }
+        overThreads((from, to) -> System.arraycopy(source, from, target, from, to - from));
         return target;
     }
 
     /**
-     * The same copy as a plain loop (C2 vectorizes it): ordinary stores, which first read each
-     * line of the target (read for ownership), as the kernels' stores do. System.arraycopy's
-     * large-copy stub may avoid those reads; the difference between the two is that effect.
+     * The same copy as a plain loop (C2 vectorizes it): ordinary stores, as the kernels make,
+     * where System.arraycopy runs the JVM's copy stub.
      */
     @Benchmark
     public float[] loopCopy() {
-        int threads = Parallelism.threads();
-        int size = source.length;
-        if (threads == 1) {
-            copyRange(source, target, 0, size);
-        } else {
-            Parallelism.run(threads, p -> copyRange(source, target, (int) ((long) size * p / threads),
-                    (int) ((long) size * (p + 1) / threads)));
-        }
+        overThreads((from, to) -> copyRange(source, target, from, to));
         return target;
     }
 
@@ -166,6 +148,23 @@ public class RowwiseBenchmark {
         for (int i = start; i < end; i++) {
             to[i] = from[i];
         }
+    }
+
+    /** Runs range over [0, rows·cols) cut into one equal slice per thread of the library pool. */
+    private void overThreads(CopyRange range) {
+        int threads = Parallelism.threads();
+        int size = source.length;
+        if (threads == 1) {
+            range.run(0, size);
+            return;
+        }
+        Parallelism.run(threads, p -> range.run((int) ((long) size * p / threads), (int) ((long) size * (p + 1) / threads)));
+    }
+
+    /** Elements [from, to) of a copy. */
+    @FunctionalInterface
+    private interface CopyRange {
+        void run(int from, int to);
     }
 
     /** Each benchmarked call against the scalar reference; leaves mean, rstd and softmaxOut as the backward passes need. */

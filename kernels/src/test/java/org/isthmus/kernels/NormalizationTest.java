@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -21,9 +19,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class NormalizationTest {
 
-    /** 130 rows of 1031 are enough work for two parts: the parallel path. */
-    private static final int[] ROWS = {1, 16, 17, 130};
-    private static final int[] COLS = {1, 15, 16, 17, 207, 1031};
     private static final float EPS = 1e-5f;
 
     /**
@@ -43,13 +38,7 @@ class NormalizationTest {
     };
 
     static Stream<Arguments> shapes() {
-        List<Arguments> shapes = new ArrayList<>();
-        for (int rows : ROWS) {
-            for (int cols : COLS) {
-                shapes.add(Arguments.of(rows, cols));
-            }
-        }
-        return shapes.stream();
+        return RowwiseRuns.shapes();
     }
 
     static Stream<Arguments> batchShapes() {

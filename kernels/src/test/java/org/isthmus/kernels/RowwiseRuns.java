@@ -4,8 +4,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.provider.Arguments;
 
 /**
  * Runs one kernel call on heap or native copies of its inputs and compares the outputs of every
@@ -19,7 +22,22 @@ final class RowwiseRuns {
         void run(Backend backend, MemorySegment[] inputs, MemorySegment[] outputs);
     }
 
+    /** 130 rows of 1031 are enough work for two parts: the parallel path. */
+    private static final int[] ROWS = {1, 16, 17, 130};
+    private static final int[] COLS = {1, 15, 16, 17, 207, 1031};
+
     private RowwiseRuns() {
+    }
+
+    /** rows × cols with every vector tail in a row, and enough rows for the parallel path. */
+    static Stream<Arguments> shapes() {
+        List<Arguments> shapes = new ArrayList<>();
+        for (int rows : ROWS) {
+            for (int cols : COLS) {
+                shapes.add(Arguments.of(rows, cols));
+            }
+        }
+        return shapes.stream();
     }
 
     /**

@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -23,9 +21,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class SoftmaxTest {
 
-    /** 130 rows of 1031 are enough work for two parts: the parallel path. */
-    private static final int[] ROWS = {1, 16, 17, 130};
-    private static final int[] COLS = {1, 15, 16, 17, 207, 1031};
 
     /**
      * Forward and backward outputs against the double reference: a handful of float roundings per
@@ -34,13 +29,7 @@ class SoftmaxTest {
     private static final double TOLERANCE = 1e-5;
 
     static Stream<Arguments> shapes() {
-        List<Arguments> shapes = new ArrayList<>();
-        for (int rows : ROWS) {
-            for (int cols : COLS) {
-                shapes.add(Arguments.of(rows, cols));
-            }
-        }
-        return shapes.stream();
+        return RowwiseRuns.shapes();
     }
 
     static Stream<Backend> backends() {
