@@ -174,6 +174,45 @@ class ConvolutionTest {
         }
     }
 
+    /**
+     * A training step's order of calls on two layers, as the CNN makes them: the workspaces the passes share
+     * grow for one pass and must still fit the next (a backward-data pass once grew only its own buffers).
+     */
+    @Test
+    void aTrainingStepsSequenceOfPassesMatchesTheReference() {
+        Conv2dShape first = new Conv2dShape(64, 1, 28, 28, 8, 3, 3, 1, 1, 1, 1, 1, 1);
+        Conv2dShape second = new Conv2dShape(64, 8, 14, 14, 16, 3, 3, 1, 1, 1, 1, 1, 1);
+        Data one = Data.random(first, TestSeeds.forCase("sequence first"));
+        Data two = Data.random(second, TestSeeds.forCase("sequence second"));
+        for (Backend backend : optimized()) {
+            for (int step = 0; step < 2; step++) {
+                for (Conv2dShape shape : List.of(first, second)) {
+                    Data data = shape == first ? one : two;
+                    float[] expected = new float[(int) shape.outputSize()];
+                    KernelChecks.reference().conv2d(shape, heap(data.x()), heap(data.w()), heap(data.bias()), heap(expected));
+                    float[] y = new float[expected.length];
+                    backend.conv2d(shape, heap(data.x()), heap(data.w()), heap(data.bias()), heap(y));
+                    assertClose(expected, y, MATCH_TOLERANCE, backend.name() + " forward, step " + step);
+                }
+                for (Conv2dShape shape : List.of(second, first)) {
+                    Data data = shape == first ? one : two;
+                    if (shape == second) {
+                        float[] expectedX = new float[(int) shape.inputSize()];
+                        KernelChecks.reference().conv2dBackwardData(shape, heap(data.dy()), heap(data.w()), heap(expectedX));
+                        float[] dx = new float[expectedX.length];
+                        backend.conv2dBackwardData(shape, heap(data.dy()), heap(data.w()), heap(dx));
+                        assertClose(expectedX, dx, MATCH_TOLERANCE, backend.name() + " backward data, step " + step);
+                    }
+                    float[] expectedW = new float[(int) shape.weightSize()];
+                    KernelChecks.reference().conv2dBackwardWeights(shape, heap(data.x()), heap(data.dy()), heap(expectedW), null);
+                    float[] dw = new float[expectedW.length];
+                    backend.conv2dBackwardWeights(shape, heap(data.x()), heap(data.dy()), heap(dw), null);
+                    assertClose(expectedW, dw, MATCH_TOLERANCE, backend.name() + " backward weights, step " + step);
+                }
+            }
+        }
+    }
+
     /** Small shapes for finite differences: stride 1 (direct paths), stride 2, dilation, padding beyond the kernel. */
     static Stream<Arguments> gradientCases() {
         List<ConvCase> small = List.of(

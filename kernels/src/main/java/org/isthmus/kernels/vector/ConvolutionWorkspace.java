@@ -113,15 +113,13 @@ final class ConvolutionWorkspace {
      * narrow sgemm kernel reads it in place), band of dy, packed dyᵀ, a register tile, a partial dwᵀ.
      */
     void reserveGradient(int parts, int inputFloats, int bandFloats, long packedFloats, int partialFloats) {
-        if (gradientInputs.length < parts) {
-            gradientInputs = Arrays.copyOf(gradientInputs, parts);
-            bandOutputs = Arrays.copyOf(bandOutputs, parts);
-            packedGradients = Arrays.copyOf(packedGradients, parts);
-            tiles = Arrays.copyOf(tiles, parts);
-            partials = Arrays.copyOf(partials, parts);
-        }
+        // Each array grows on its own: reserveArrayInputs may have grown gradientInputs alone.
+        reserveArrayInputs(parts, inputFloats);
+        bandOutputs = Arrays.copyOf(bandOutputs, Math.max(parts, bandOutputs.length));
+        packedGradients = Arrays.copyOf(packedGradients, Math.max(parts, packedGradients.length));
+        tiles = Arrays.copyOf(tiles, Math.max(parts, tiles.length));
+        partials = Arrays.copyOf(partials, Math.max(parts, partials.length));
         for (int p = 0; p < parts; p++) {
-            gradientInputs[p] = atLeast(gradientInputs[p], inputFloats);
             bandOutputs[p] = atLeast(bandOutputs[p], bandFloats);
             packedGradients[p] = atLeast(packedGradients[p], packedFloats);
             tiles[p] = atLeast(tiles[p], (long) VectorGemm.MR * VectorGemm.NR);
