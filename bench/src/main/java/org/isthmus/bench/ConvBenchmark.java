@@ -44,7 +44,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
-public class ConvBenchmark {
+public class ConvBenchmark implements ReportedBenchmark {
 
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
     private static final long SEED = 20_261_121L;
@@ -99,6 +99,17 @@ public class ConvBenchmark {
     @Benchmark
     public void run() {
         call.run();
+    }
+
+    @Override
+    public Work work(String method) {
+        shape = parse(layer);
+        return Work.flops(flops());
+    }
+
+    @Override
+    public java.util.Map<String, java.util.List<String>> quickParams() {
+        return java.util.Map.of("layer", java.util.List.of("64x32x14x14-64"));
     }
 
     /** Floating-point operations of one call of this pass. */

@@ -40,7 +40,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
-public class ElementwiseBenchmark {
+public class ElementwiseBenchmark implements ReportedBenchmark {
 
     static final int ROWS = 64;
     static final int COLS = 32 * 28 * 28;
@@ -51,6 +51,16 @@ public class ElementwiseBenchmark {
 
     @Param({"copy", "relu", "gelu", "exp", "addRow", "axpy", "sumRows", "sumColumns"})
     public String op;
+
+    /** Bytes per call as the class comment counts them: each array read or written once. */
+    @Override
+    public Work work(String method) {
+        return Work.bytes((double) N * switch (op) {
+            case "axpy" -> 12;
+            case "sumRows", "sumColumns" -> 4;
+            default -> 8;
+        });
+    }
 
     private MemorySegment x;
     private MemorySegment bias;

@@ -36,9 +36,20 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
-public class PoolingBenchmark {
+public class PoolingBenchmark implements ReportedBenchmark {
 
     static final Pool2dShape SHAPE = Pool2dShape.of(64, 32, 28, 28, 2);
+
+    /** Bytes per call as the class comment counts them. */
+    @Override
+    public Work work(String method) {
+        return Work.bytes(SHAPE.inputSize() * switch (op) {
+            case "copy" -> 8.0;
+            case "maxPool2d", "maxPool2dBackward" -> 6.0;
+            case "avgPool2d" -> 5.0;
+            default -> throw new IllegalArgumentException("unknown op " + op);
+        });
+    }
 
     @Param({"vector", "scalar"})
     public String backend;

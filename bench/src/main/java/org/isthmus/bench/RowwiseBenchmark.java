@@ -41,7 +41,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
-public class RowwiseBenchmark {
+public class RowwiseBenchmark implements ReportedBenchmark {
 
     private static final long SEED = 20_251_121L;
     private static final float EPS = 1e-5f;
@@ -72,6 +72,22 @@ public class RowwiseBenchmark {
     private MemorySegment rstd;
     private MemorySegment dGamma;
     private MemorySegment dBeta;
+
+    /** Bytes per call: each array read or written once. */
+    @Override
+    public Work work(String method) {
+        String[] dims = shape.toLowerCase(Locale.ROOT).split("x");
+        double r = Integer.parseInt(dims[0].trim());
+        double c = Integer.parseInt(dims[1].trim());
+        double matrix = r * c * Float.BYTES;
+        return Work.bytes(switch (method) {
+            case "softmax", "logSoftmax", "copy", "loopCopy" -> 2 * matrix;
+            case "layerNorm" -> 2 * matrix + (2 * c + 2 * r) * Float.BYTES;
+            case "softmaxBackward" -> 3 * matrix;
+            case "layerNormBackward" -> 3 * matrix + (3 * c + 2 * r) * Float.BYTES;
+            default -> throw new IllegalArgumentException("unknown method " + method);
+        });
+    }
 
     @Setup(Level.Trial)
     public void setUp() {
