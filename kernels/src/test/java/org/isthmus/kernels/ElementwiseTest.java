@@ -357,11 +357,13 @@ class ElementwiseTest {
             float[] y = new float[n];
             backend.binary(op, heap(a), heap(values), shape, heap(y), rows, cols);
             return weightedSum(y, r);
-        }, 1e-3);
+        }, 1e-2);
         float[] dA = new float[n];
         float[] dB = new float[bSize];
         backend.binaryBackward(op, heap(a), heap(b), shape, heap(r), heap(dA), heap(dB), rows, cols);
-        // As for unary: float outputs differenced over 2h = 2e-3, summed over up to 35 outputs for dB.
+        // As for unary: float outputs differenced over 2h = 2e-3 for dA. dB sums up to 35 outputs whose rounding
+        // noise does not cancel while the sum itself may: a step of 1e-2 keeps that noise near 1e-4 of the
+        // gradient (with 1e-3 it reached 1.1e-3 on one seed); the truncation error of DIV stays O(h²) = 1e-4.
         assertGradient(numericA, dA, 1e-3, op + " " + shape + " dA");
         assertGradient(numericB, dB, 1e-3, op + " " + shape + " dB");
     }
