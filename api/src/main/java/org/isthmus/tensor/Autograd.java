@@ -82,8 +82,10 @@ public final class Autograd {
     /** Runs the graph ending at root backwards from gradient, accumulating into every leaf's grad(). */
     static void backward(Tensor root, Tensor gradient, boolean retainGraph) {
         Node rootNode = root.gradFn();
+        Set<Storage> adopted = Collections.newSetFromMap(new IdentityHashMap<>());
+        adopted.add(gradient.storage());
         if (rootNode == null) {
-            accumulate(root, gradient);
+            accumulate(root, gradient, adopted);
             return;
         }
         List<Node> order = topologicalOrder(rootNode);
@@ -102,6 +104,7 @@ public final class Autograd {
                 if (!retainGraph) {
                     node.release();
                 }
+                forbidSharedStorages(gradInputs, adopted);
                 for (int i = 0; i < node.inputs.length; i++) {
                     Tensor input = node.inputs[i];
                     Tensor g = i < gradInputs.length ? gradInputs[i] : null;
@@ -117,7 +120,7 @@ public final class Autograd {
                     }
                     Node producer = input.gradFn();
                     if (producer == null) {
-                        accumulate(input, g);
+                        accumulate(input, g, adopted);
                     } else {
                         Tensor sum = pending.get(producer);
                         pending.put(producer, sum == null ? g : sum.add(g));
@@ -127,16 +130,35 @@ public final class Autograd {
         }
     }
 
-    private static void accumulate(Tensor leaf, Tensor g) {
+    /** A storage behind two of one node's gradients may not become a leaf's gradient: the other may be read later. */
+    private static void forbidSharedStorages(Tensor[] gradients, Set<Storage> adopted) {
+        Set<Storage> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Tensor g : gradients) {
+            if (g != null && !seen.add(g.storage())) {
+                adopted.add(g.storage());
+            }
+        }
+    }
+
+    /**
+     * Adds g to the leaf's gradient. A first gradient that owns its whole storage, which no other
+     * leaf has adopted and which is not the caller's gradient (in {@code adopted} from the start), becomes
+     * the leaf's gradient as it is; any other is copied, so that a later in-place accumulation can
+     * never write into a tensor someone else holds.
+     */
+    private static void accumulate(Tensor leaf, Tensor g, Set<Storage> adopted) {
         if (!leaf.requiresGrad()) {
             return;
         }
         try (Scope ignored = noGrad()) {
             Tensor current = leaf.grad();
-            if (current == null) {
-                leaf.setGrad(g.clone());
-            } else {
+            if (current != null) {
                 current.add_(g);
+            } else if (g.isContiguous() && g.offset() == 0 && g.numel() == g.storage().size()
+                    && adopted.add(g.storage())) {
+                leaf.setGrad(g.view(g.shape()));
+            } else {
+                leaf.setGrad(g.clone());
             }
         }
     }

@@ -165,6 +165,35 @@ class AutogradTest {
     }
 
     @Test
+    void aGradientHandedToTwoInputsIsNotSharedBetweenThem() {
+        AutogradFunction sameGradientTwice = new AutogradFunction() {
+            @Override
+            protected Tensor forward(FunctionContext ctx, Tensor... inputs) {
+                return inputs[0].add(inputs[1]);
+            }
+
+            @Override
+            protected Tensor[] backward(FunctionContext ctx, Tensor grad) {
+                Tensor shared = grad.mul(1f);
+                return new Tensor[] {shared, shared};
+            }
+        };
+        Tensor a = Tensor.ones(2).requiresGrad(true);
+        Tensor b = Tensor.ones(2).requiresGrad(true);
+        Tensor c = Tensor.ones(2).requiresGrad(true);
+        // a gets the shared gradient and, through b.mul(1) + a, a second one; c's branch reads the shared one.
+        Tensor y = sameGradientTwice.apply(a, c.mul(1f)).add(a);
+        y.sum().backward();
+        assertArrayEquals(new float[] {2, 2}, a.grad().toArray());
+        assertArrayEquals(new float[] {1, 1}, c.grad().toArray());
+        Tensor first = b.mul(2f);
+        first.sum().backward();
+        Tensor kept = b.grad();
+        b.mul(2f).sum().backward();
+        assertArrayEquals(new float[] {4, 4}, kept.toArray(), "a leaf's gradient accumulates in place");
+    }
+
+    @Test
     void retainGradKeepsAnIntermediateGradient() {
         Tensor p = Tensor.fromArray(new float[] {1, 2}, 2).requiresGrad(true);
         Tensor mid = p.mul(3f).retainGrad();
