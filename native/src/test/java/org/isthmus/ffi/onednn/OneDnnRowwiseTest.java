@@ -13,11 +13,18 @@ import java.util.SplittableRandom;
 /**
  * softmax, logSoftmax and layerNorm, forward and backward, on oneDNN against the scalar reference
  * and vector, on odd shapes (tails of every vector width), heap and native, with and without the
- * affine parameters. Tolerances: 1e-5 of the output's scale for softmax (exp and one float32 sum
- * per row), 1e-4 for layerNorm and its gradients (rstd amplifies the float32 mean/variance error;
+ * affine parameters. Tolerances: 1e-5 of the output's scale for softmax forward (exp and one float32 sum
+ * per row), 1e-4 for its backward pass (see BACKWARD_TOLERANCE) and for layerNorm and its gradients (rstd amplifies the float32 mean/variance error;
  * dGamma and dBeta sum over rows).
  */
 class OneDnnRowwiseTest {
+
+    /**
+     * dx = y ⊙ (dy − Σ dy·y) cancels: its norm can fall well below that of the terms float32 rounds, so its
+     * relative error is larger than the forward's (seed 12535987259670 gave 1.6e-5 on a 1×7 row).
+     */
+    private static final double BACKWARD_TOLERANCE = 1e-4;
+
 
     record Case(int rows, int cols, boolean affine, boolean nativeMemory) {
     }
@@ -46,12 +53,12 @@ class OneDnnRowwiseTest {
             try (Arena arena = Arena.ofConfined()) {
                 float[][] actual = softmax(NativeChecks.oneDnn(), c, x, dy, log, c.nativeMemory ? arena : null);
                 NativeChecks.assertClose(expected[0], actual[0], 1e-5, "onednn forward log=" + log + " " + c);
-                NativeChecks.assertClose(expected[1], actual[1], 1e-5, "onednn backward log=" + log + " " + c);
+                NativeChecks.assertClose(expected[1], actual[1], BACKWARD_TOLERANCE, "onednn backward log=" + log + " " + c);
             }
             for (Backend peer : NativeChecks.peers()) {
                 float[][] actual = softmax(peer, c, x, dy, log, null);
                 NativeChecks.assertClose(expected[0], actual[0], 1e-5, peer.name() + " forward log=" + log + " " + c);
-                NativeChecks.assertClose(expected[1], actual[1], 1e-5, peer.name() + " backward log=" + log + " " + c);
+                NativeChecks.assertClose(expected[1], actual[1], BACKWARD_TOLERANCE, peer.name() + " backward log=" + log + " " + c);
             }
         }
     }

@@ -28,6 +28,8 @@ class UnavailableOneDnnTest {
                 Probe.class.getName()).redirectErrorStream(true);
         builder.environment().put(OneDnnLibrary.ENVIRONMENT_VARIABLE, "/nonexistent/libdnnl.so.3");
         builder.environment().remove("ISTHMUS_BACKEND");
+        // On a machine with a GPU, auto would pick the GPU backend: this test is about oneDNN's absence.
+        builder.environment().put("ISTHMUS_CUDA_LIB_DIR", "/nonexistent");
         Process process = builder.start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(process.waitFor(60, TimeUnit.SECONDS), output);
