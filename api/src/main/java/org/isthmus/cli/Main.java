@@ -61,7 +61,7 @@ public final class Main {
         System.out.println("Cross-check (seed " + seed + "):");
         boolean passed = GemmCheck.run(backend, seed);
         System.out.println();
-        System.out.println("Short timing (bench/gemm-report.sh compares with OpenBLAS properly):");
+        System.out.println("Short timing (bench/report.sh --only gemm compares with OpenBLAS properly):");
         GemmTiming.run(backend, TIMED_SIZES, seed);
         if (!passed) {
             System.exit(1);
