@@ -41,6 +41,11 @@ class PoolingTest {
             new Pool2dShape(2, 1, 9, 8, 3, 2, 3, 1, 0, 1),
             // Rows of 18 outputs: the SIMD path of 2-wide, stride-2 windows, and its tail.
             Pool2dShape.of(1, 2, 6, 37, 2),
+            // Rows shorter than a vector of outputs (masked), exactly one vector, odd sizes left over.
+            Pool2dShape.of(2, 3, 14, 14, 2),
+            Pool2dShape.of(1, 2, 9, 15, 2),
+            Pool2dShape.of(1, 1, 4, 32, 2),
+            new Pool2dShape(1, 2, 7, 10, 3, 2, 3, 2, 0, 0),
             new Pool2dShape(1, 1, 5, 36, 3, 2, 1, 2, 1, 0),
             // 100k inputs: split over threads by plane.
             Pool2dShape.of(8, 16, 28, 28, 2));
@@ -166,6 +171,28 @@ class PoolingTest {
         assertEquals(1f, average[0], "corner window: 4 / 4 (padding counted as zeros)");
         assertEquals(2f, average[1], "edge window: 8 / 4");
         assertEquals(4f, average[4], "inner window");
+    }
+
+    /**
+     * An argmax this forward pass did not write (every output pointing at input 0, outside most
+     * windows) still scatters every gradient: the disjoint-window path falls back, nothing is dropped.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("allBackends")
+    void argmaxOutsideItsWindowStillScatters(Backend backend) {
+        Pool2dShape shape = Pool2dShape.of(1, 1, 6, 20, 2);
+        int in = (int) shape.inputSize();
+        int out = (int) shape.outputSize();
+        float[] dy = new float[out];
+        for (int o = 0; o < out; o++) {
+            dy[o] = o + 1;
+        }
+        float[] dx = new float[in];
+        Arrays.fill(dx, 7f); // overwritten, not added to
+        backend.maxPool2dBackward(shape, heap(dy), heap(new int[out]), heap(dx));
+        float[] expected = new float[in];
+        expected[0] = out * (out + 1) / 2f;
+        assertArrayEquals(expected, dx);
     }
 
     /** NaN and ties in the paths for 2-wide stride-2 windows (SIMD on even and odd columns) and its tail. */

@@ -116,12 +116,12 @@ final class VectorPooling implements PoolingKernels {
                                  float[] columnMax, int[] columnRow) {
         int width = shape.inWidth();
         int outWidth = shape.outWidth();
-        boolean paired = pairs(shape) && outWidth >= V;
+        boolean paired = pairs(shape);
         for (int oh = 0; oh < shape.outHeight(); oh++) {
             int h0 = oh * shape.strideH() - shape.padH();
             int hFrom = Math.max(h0, 0);
             int hTo = Math.min(h0 + shape.kernelHeight(), shape.inHeight());
-            if (paired) {
+            if (paired && pairedRowFits(shape, oh, x.length - xo)) {
                 maxOfPairedWindows(x, xo, width, hFrom, hTo, y, yo + oh * outWidth, argmax, oh * outWidth, outWidth);
                 continue;
             }
@@ -158,12 +158,12 @@ final class VectorPooling implements PoolingKernels {
         int width = shape.inWidth();
         int outWidth = shape.outWidth();
         float window = (float) shape.kernelHeight() * shape.kernelWidth();
-        boolean paired = pairs(shape) && outWidth >= V;
+        boolean paired = pairs(shape);
         for (int oh = 0; oh < shape.outHeight(); oh++) {
             int h0 = oh * shape.strideH() - shape.padH();
             int hFrom = Math.max(h0, 0);
             int hTo = Math.min(h0 + shape.kernelHeight(), shape.inHeight());
-            if (paired) {
+            if (paired && pairedRowFits(shape, oh, x.length - xo)) {
                 averageOfPairedWindows(x, xo, width, hFrom, hTo, 1f / window, y, yo + oh * outWidth, outWidth);
                 continue;
             }
@@ -190,18 +190,36 @@ final class VectorPooling implements PoolingKernels {
     }
 
     /**
+     * Whether output row {@code oh} may take the paired path. A row of at least a vector of outputs
+     * always may. A shorter row (the 14 × 14 → 7 × 7 pool of a small CNN) is computed as one full
+     * vector: its loads run into the next input rows and its stores into the next output row, which
+     * is computed after it and overwrites them. So it may when those reads stay inside the input
+     * array and those writes inside this plane's outputs (never another thread's plane); the last
+     * rows of a plane take the two-step path.
+     */
+    private static boolean pairedRowFits(Pool2dShape shape, int oh, int inputFromPlane) {
+        int outWidth = shape.outWidth();
+        if (outWidth >= V) {
+            return true;
+        }
+        int lastRow = Math.min(oh * shape.strideH() + shape.kernelHeight(), shape.inHeight()) - 1;
+        return oh * outWidth + V <= shape.outHeight() * outWidth
+                && lastRow * shape.inWidth() + 2 * V <= inputFromPlane;
+    }
+
+    /**
      * One output row of windows two columns wide at stride 2, a vector of outputs at a time, all in
      * registers: the max over the window's rows of 2V input columns (two vectors, with the row of
      * each), then even and odd columns split by two-vector rearranges and compared, ties to the
      * smaller flat index, the first NaN winning. The last vector overlaps the one before (outputs
-     * are written, not accumulated) rather than leave a branchy scalar tail; the row holds at
-     * least one vector of outputs.
+     * are written, not accumulated) rather than leave a branchy scalar tail; a row shorter than a
+     * vector is one vector that spills into the next row ({@link #pairedRowFits}).
      */
     private static void maxOfPairedWindows(float[] x, int xo, int width, int hFrom, int hTo, float[] y, int yo,
                                            int[] argmax, int ao, int outWidth) {
         IntVector evenLanes = IntVector.fromArray(I, EVEN_LANES, 0);
         for (int start = 0; start < outWidth; start += V) {
-            int ow = Math.min(start, outWidth - V);
+            int ow = Math.max(0, Math.min(start, outWidth - V));
             int first = xo + hFrom * width + 2 * ow;
             FloatVector lo = FloatVector.fromArray(S, x, first);
             FloatVector hi = FloatVector.fromArray(S, x, first + V);
@@ -241,7 +259,7 @@ final class VectorPooling implements PoolingKernels {
     private static void averageOfPairedWindows(float[] x, int xo, int width, int hFrom, int hTo, float scale,
                                                float[] y, int yo, int outWidth) {
         for (int start = 0; start < outWidth; start += V) {
-            int ow = Math.min(start, outWidth - V);
+            int ow = Math.max(0, Math.min(start, outWidth - V));
             int first = xo + hFrom * width + 2 * ow;
             FloatVector lo = FloatVector.fromArray(S, x, first);
             FloatVector hi = FloatVector.fromArray(S, x, first + V);
