@@ -151,8 +151,8 @@ final class ReportFiles {
         text.append("- Each figure: the median iteration of JMH's AverageTime runs, as GFLOP/s or GB/s; every")
                 .append(" result was checked against the scalar reference before it was timed. Ratios above 1: the")
                 .append(" first one is faster. netlib and the Java loop run on one thread whatever the thread count.")
-                .append(report.profile().equals("quick") ? " Quick profile: 1 fork, short iterations: a smoke run,"
-                        + " not numbers to quote." : "")
+                .append(report.profile().equals("quick") ? " Quick profile: a smoke run, not numbers to quote"
+                        + " (its settings are in the notes)." : "")
                 .append("\n\n");
         for (String family : families(report)) {
             text.append(table(report, family)).append('\n');
