@@ -57,9 +57,9 @@ public final class BenchReport {
               --quick    each family's quick sizes and ops (sgemm 1024 and 128x256x784 with every peer,
                          conv2d's three passes on 64x32x14x14-64, softmax/logSoftmax/layerNorm 4096x1024,
                          a few elementwise and pooling ops), no crossover or scalar column, 1 thread,
-                         1 fork, 2 x 1 s warm-up, 3 x 0.5 s: about 4 minutes on 2 cores
+                         1 fork, 2 x 1 s warm-up, 5 x 0.3 s: about 30 runs, 4 minutes on 2 cores
                          (without --quick: every size, op and backend, 1 and all threads, 1 fork,
-                         3 x 1 s warm-up, 5 x 0.5 s: about 40 minutes on 2 cores)
+                         2 x 1 s warm-up, 5 x 0.5 s: about 300 runs, 40 minutes on 2 cores)
               --plan     list the JMH runs and the time they would take; run nothing
               --only     op families to run (default: every class implementing ReportedBenchmark)
               --threads  thread counts, one JMH run each (default: 1 with --quick, else 1 and all cores)
@@ -67,9 +67,10 @@ public final class BenchReport {
                          --param shape=1024,128x256x784 --param transpose=NN,NT --param implementation=vector,openblas
               --out      folder for the .json, .md and .png files (default: bench/results)
             Left out whatever is asked (the report's notes count them): a one-thread implementation (scalar,
-            netlib, the Java loop) at more threads when 1 thread also runs; the copy on more than the first
-            implementation (the same code for each); each family's slow peers at big sizes (GemmBenchmark:
-            ejml and the Java loop at 2048^3, seconds a call).""";
+            netlib, the Java loop) at more threads when 1 thread also runs; the copy on more than one
+            implementation (the same code for each); what a family leaves out itself (gemm: ejml and the
+            Java loop at 2048^3, seconds a call; elementwise and pooling: onednn and crossover, which run
+            vector's kernels for those ops).""";
     private static final List<String> IMPLEMENTATION_PARAMS = List.of("implementation", "backend");
     private static final String SCALAR = "scalar";
     /** The backend auto picks, per op and size from its table: in a quick report its rows repeat vector's or onednn's. */
@@ -474,11 +475,14 @@ public final class BenchReport {
      */
     private record Timing(int warmups, int warmupMillis, int measurements, int measurementMillis) {
 
-        /** C2 needs about two seconds to settle the big kernels (measured), then 3 short samples. */
-        static final Timing QUICK = new Timing(2, 1000, 3, 500);
-        static final Timing FULL = new Timing(3, 1000, 5, 500);
-        /** JVM start, setup and the check against the scalar reference, per run: measured on the quick profile. */
-        private static final double START_SECONDS = 1.5;
+        /**
+         * vector sgemm took up to 2.5 s to settle under load (quick report, 2026-11-21): 2 s of warm-up,
+         * then 5 samples, whose median stands when the first two are still slow.
+         */
+        static final Timing QUICK = new Timing(2, 1000, 5, 300);
+        static final Timing FULL = new Timing(2, 1000, 5, 500);
+        /** JVM start, backend loading, setup and the check against the scalar reference, per run (quick report). */
+        private static final double START_SECONDS = 3.2;
 
         double secondsPerRun() {
             return (warmups * warmupMillis + measurements * measurementMillis) / 1e3 + START_SECONDS;
