@@ -73,7 +73,7 @@ public final class BenchReport {
             vector's kernels for those ops).""";
     private static final List<String> IMPLEMENTATION_PARAMS = List.of("implementation", "backend");
     private static final String SCALAR = "scalar";
-    /** The backend auto picks, per op and size from its table: in a quick report its rows repeat vector's or onednn's. */
+    /** The backend auto picks, per op and size from its table: its rows repeat vector's or onednn's. */
     private static final String CROSSOVER = "crossover";
     private static final String GEMM_FAMILY = "gemm";
 
@@ -286,21 +286,24 @@ public final class BenchReport {
                                     Map<String, List<String>> params, int threads, List<Integer> allThreads,
                                     Map<String, Integer> leftOut) {
         String className = benchmark.getClass().getSimpleName();
-        String implementationParam = IMPLEMENTATION_PARAMS.stream().filter(params::containsKey).findFirst().orElse(null);
+        String implementationParam = IMPLEMENTATION_PARAMS.stream().filter(params::containsKey).findFirst()
+                .orElse(null);
         Set<Combination> independentOpsRun = new LinkedHashSet<>();
         List<Combination> selected = new ArrayList<>();
         for (String method : methods) {
             for (Map<String, String> values : crossProduct(params)) {
                 String implementation = implementationParam == null ? null : values.get(implementationParam);
                 String reason;
-                if (threads > 1 && allThreads.contains(1) && benchmark.oneThreadImplementations().contains(implementation)) {
+                boolean oneThreadRepeat = threads > 1 && allThreads.contains(1) && implementation != null
+                        && benchmark.oneThreadImplementations().contains(implementation);
+                if (oneThreadRepeat) {
                     reason = String.join(", ", new TreeSet<>(benchmark.oneThreadImplementations()))
                             + " run on one thread whatever -Disthmus.threads: only in the 1-thread rows";
                 } else {
                     reason = benchmark.skipReason(method, values).orElse(null);
                 }
-                if (reason == null && implementation != null
-                        && benchmark.implementationIndependentOps().contains(Labels.first(values, Labels.OP_PARAMS, method))) {
+                String op = Labels.first(values, Labels.OP_PARAMS, method);
+                if (reason == null && implementation != null && benchmark.implementationIndependentOps().contains(op)) {
                     Map<String, String> others = new LinkedHashMap<>(values);
                     others.remove(implementationParam);
                     if (!independentOpsRun.add(new Combination(method, others))) {

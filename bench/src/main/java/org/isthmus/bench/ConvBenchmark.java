@@ -111,7 +111,8 @@ public class ConvBenchmark implements ReportedBenchmark {
 
     @Override
     public Map<String, List<String>> quickParams() {
-        return Map.of("layer", List.of("64x32x14x14-64"), "pass", List.of("forward", "backwardData", "backwardWeights"));
+        return Map.of("layer", List.of("64x32x14x14-64"),
+                "pass", List.of("forward", "backwardData", "backwardWeights"));
     }
 
     /** Floating-point operations of one call of this pass. */

@@ -137,9 +137,10 @@ public class GemmBenchmark implements ReportedBenchmark {
         return Map.of("shape", List.of("1024", "128x256x784"), "transpose", List.of("NN"));
     }
 
+    /** netlib's Java BLAS and the loop, and the scalar backend if asked for, run on one thread. */
     @Override
     public Set<String> oneThreadImplementations() {
-        return Set.of(NETLIB, JAVA_LOOP);
+        return Set.of("scalar", NETLIB, JAVA_LOOP);
     }
 
     /** EJML and the loop at 2048³: 7 s a call at their 2–4 GFLOP/s, a minute a run, for the figure 1312³ gave. */

@@ -61,8 +61,8 @@ class BenchReportTest {
                 gemmLabels(twoThreadsAlone));
         assertEquals(Map.of(
                 "GemmBenchmark: ejml and javaloop at m·n·k >= 2048³ (seconds a call)", 3,
-                "GemmBenchmark: javaloop, netlib run on one thread whatever -Disthmus.threads: only in the 1-thread rows",
-                4), leftOut);
+                "GemmBenchmark: javaloop, netlib, scalar run on one thread whatever -Disthmus.threads: only in the"
+                        + " 1-thread rows", 4), leftOut);
     }
 
     @Test
