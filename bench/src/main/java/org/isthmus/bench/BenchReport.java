@@ -106,6 +106,10 @@ public final class BenchReport {
         System.out.println(machine.line());
         List<String> notes = new ArrayList<>();
         Map<String, Class<? extends ReportedBenchmark>> families = discover(settings, notes);
+        String openMpThreads = System.getenv("OMP_NUM_THREADS");
+        if (openMpThreads != null) {
+            notes.add("OMP_NUM_THREADS=" + openMpThreads + " in the environment (OpenMP libraries such as oneDNN read it).");
+        }
         Timing timing = settings.quick() ? Timing.QUICK : Timing.FULL;
         List<PlannedRun> plan = plan(families.values(), settings, notes);
         notes.add((settings.quick() ? "Quick profile: " : "Full profile: ") + timing.describe()
