@@ -488,8 +488,11 @@ public final class BenchReport {
          */
         static final Timing QUICK = new Timing(2, 1000, 5, 300);
         static final Timing FULL = new Timing(2, 1000, 5, 500);
-        /** JVM start, backend loading, setup and the check against the scalar reference, per run (quick report). */
-        private static final double START_SECONDS = 3.2;
+        /**
+         * JVM start, backend loading, setup and the check against the scalar reference, per run: 2.8 s,
+         * and 1.4 s more where oneDNN loads (quick report and full pooling report, 2026-11-21).
+         */
+        private static final double START_SECONDS = 3.4;
 
         double secondsPerRun() {
             return (warmups * warmupMillis + measurements * measurementMillis) / 1e3 + START_SECONDS;
