@@ -11,6 +11,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -52,20 +53,29 @@ import org.openjdk.jmh.runner.options.VerboseMode;
 public final class BenchReport {
 
     private static final String USAGE = """
-            usage: report.sh [--quick] [--only gemm,rowwise] [--threads 1,2] [--param name=v1,v2]... [--out dir]
-              --quick    1 fork, 3 x 1 s warm-up, 3 x 0.5 s measurement, each family's quick sizes, 1 thread
+            usage: report.sh [--quick] [--plan] [--only gemm,rowwise] [--threads 1,2] [--param name=v1,v2]... [--out dir]
+              --quick    each family's quick sizes and ops (sgemm 1024 and 128x256x784 with every peer,
+                         conv2d's three passes on 64x32x14x14-64, softmax/logSoftmax/layerNorm 4096x1024,
+                         a few elementwise and pooling ops), no crossover or scalar column, 1 thread,
+                         1 fork, 2 x 1 s warm-up, 5 x 0.3 s: about 30 runs, 4 minutes on 2 cores
+                         (without --quick: every size, op and backend, 1 and all threads, 1 fork,
+                         2 x 1 s warm-up, 5 x 0.5 s: about 300 runs, 40 minutes on 2 cores)
+              --plan     list the JMH runs and the time they would take; run nothing
               --only     op families to run (default: every class implementing ReportedBenchmark)
               --threads  thread counts, one JMH run each (default: 1 with --quick, else 1 and all cores)
               --param    JMH @Param values for every family that has the parameter, e.g.
                          --param shape=1024,128x256x784 --param transpose=NN,NT --param implementation=vector,openblas
-              --out      folder for the .json, .md and .png files (default: bench/results)""";
+              --out      folder for the .json, .md and .png files (default: bench/results)
+            Left out whatever is asked (the report's notes count them): a one-thread implementation (scalar,
+            netlib, the Java loop) at more threads when 1 thread also runs; the copy on more than one
+            implementation (the same code for each); what a family leaves out itself (gemm: ejml and the
+            Java loop at 2048^3, seconds a call; elementwise and pooling: onednn and crossover, which run
+            vector's kernels for those ops).""";
     private static final List<String> IMPLEMENTATION_PARAMS = List.of("implementation", "backend");
     private static final String SCALAR = "scalar";
+    /** The backend auto picks, per op and size from its table: its rows repeat vector's or onednn's. */
+    private static final String CROSSOVER = "crossover";
     private static final String GEMM_FAMILY = "gemm";
-    /** Quick profile: C2 needs about two seconds to settle the big kernels (measured), then 3 short samples. */
-    private static final TimeValue QUICK_WARMUP = TimeValue.seconds(1);
-    private static final TimeValue QUICK_ITERATION = TimeValue.milliseconds(500);
-    private static final int QUICK_ITERATIONS = 3;
 
     private BenchReport() {
     }
@@ -96,24 +106,40 @@ public final class BenchReport {
         System.out.println(machine.line());
         List<String> notes = new ArrayList<>();
         Map<String, Class<? extends ReportedBenchmark>> families = discover(settings, notes);
+        String openMpThreads = System.getenv("OMP_NUM_THREADS");
+        if (openMpThreads != null) {
+            notes.add("OMP_NUM_THREADS=" + openMpThreads + " in the environment (OpenMP libraries such as oneDNN read it).");
+        }
+        Timing timing = settings.quick() ? Timing.QUICK : Timing.FULL;
+        List<PlannedRun> plan = plan(families.values(), settings, notes);
+        notes.add((settings.quick() ? "Quick profile: " : "Full profile: ") + timing.describe()
+                + (settings.quick() ? "; each family's quick sizes and ops." : "; every size and op."));
         notes.forEach(System.out::println);
         System.out.println("Families: " + families.keySet() + ", threads per run: " + settings.threads()
                 + " (-Disthmus.threads; OpenBLAS and EJML set to match)");
-        System.out.println();
+        System.out.printf(Locale.ROOT, "%d JMH runs, about %.0f min%n%n", plan.size(),
+                plan.size() * timing.secondsPerRun() / 60);
+        if (settings.planOnly()) {
+            plan.forEach(planned -> System.out.println(planned.type().getSimpleName() + "."
+                    + planned.combination().method() + " " + planned.combination().params() + ", "
+                    + planned.threads() + " thread(s)"));
+            return;
+        }
 
         List<ReportFiles.Measurement> measurements = new ArrayList<>();
         List<String> missing = new ArrayList<>();
-        for (Class<? extends ReportedBenchmark> type : families.values()) {
-            Map<String, List<String>> params = params(type, settings, notes);
-            if (params.values().stream().anyMatch(List::isEmpty)) {
-                notes.add(type.getSimpleName() + ": nothing left to run (" + params + "); skipped");
-                continue;
-            }
-            for (int threads : settings.threads()) {
-                Collection<RunResult> runs = new Runner(options(type, params, threads, settings.quick())).run();
-                List<ReportFiles.Measurement> found = runs.stream().map(run -> measurement(type, run, threads)).toList();
-                measurements.addAll(found);
-                missing.addAll(missing(type, params, threads, found));
+        for (int i = 0; i < plan.size(); i++) {
+            PlannedRun planned = plan.get(i);
+            System.out.printf(Locale.ROOT, "%n# Report run %d of %d: %s.%s %s, %d thread(s)%n", i + 1, plan.size(),
+                    planned.type().getSimpleName(), planned.combination().method(), planned.combination().params(),
+                    planned.threads());
+            Collection<RunResult> runs = new Runner(options(planned, timing)).run();
+            List<ReportFiles.Measurement> found = runs.stream()
+                    .map(run -> measurement(planned.type(), run, planned.threads())).toList();
+            measurements.addAll(found);
+            if (found.isEmpty()) {
+                missing.add(planned.type().getSimpleName() + "." + planned.combination().method() + " "
+                        + planned.combination().params() + " threads=" + planned.threads());
             }
         }
 
@@ -132,6 +158,29 @@ public final class BenchReport {
                     + missing);
             System.exit(1);
         }
+    }
+
+    /** Every run of every family at every thread count, in that order; notes what was left out and why. */
+    private static List<PlannedRun> plan(Collection<Class<? extends ReportedBenchmark>> families, Settings settings,
+                                         List<String> notes) {
+        List<PlannedRun> plan = new ArrayList<>();
+        Map<String, Integer> leftOut = new LinkedHashMap<>();
+        for (Class<? extends ReportedBenchmark> type : families) {
+            Map<String, List<String>> params = params(type, settings, notes);
+            if (params.values().stream().anyMatch(List::isEmpty)) {
+                notes.add(type.getSimpleName() + ": nothing left to run (" + params + "); skipped");
+                continue;
+            }
+            ReportedBenchmark benchmark = instantiate(type);
+            List<String> methods = methods(benchmarkMethods(type), benchmark, settings.quick());
+            for (int threads : settings.threads()) {
+                select(benchmark, methods, params, threads, settings.threads(), leftOut)
+                        .forEach(combination -> plan.add(new PlannedRun(type, combination, threads)));
+            }
+        }
+        leftOut.forEach((reason, count) -> notes.add(reason + " (" + count + (count == 1 ? " run" : " runs")
+                + " left out)"));
+        return plan;
     }
 
     /** Every benchmark class in JMH's list that implements ReportedBenchmark, keyed by family, gemm first. */
@@ -172,11 +221,13 @@ public final class BenchReport {
     /**
      * Every {@code @Param} of the class with the values to run: --param's, else --quick's, else
      * the class's own; the implementation list gains every available Isthmus backend but the
-     * scalar reference, and loses what cannot run here (with a note).
+     * scalar reference (and, in a quick report, crossover), and loses what cannot run here (with a note).
      */
     private static Map<String, List<String>> params(Class<? extends ReportedBenchmark> type, Settings settings,
                                                     List<String> notes) {
         Map<String, List<String>> quick = settings.quick() ? instantiate(type).quickParams() : Map.of();
+        Set<String> available = new LinkedHashSet<>();
+        Backends.available().stream().filter(BackendStatus::available).forEach(status -> available.add(status.name()));
         Map<String, List<String>> chosen = new LinkedHashMap<>();
         for (Field field : paramFields(type)) {
             String name = field.getName();
@@ -184,7 +235,11 @@ public final class BenchReport {
             if (values == null) {
                 values = quick.getOrDefault(name, List.of(field.getAnnotation(Param.class).value()));
                 if (IMPLEMENTATION_PARAMS.contains(name)) {
-                    values = withAvailableBackends(values);
+                    values = withAvailableBackends(values, available, settings.quick());
+                    if (settings.quick() && available.contains(CROSSOVER) && !values.contains(CROSSOVER)) {
+                        addOnce(notes, "Quick profile: no crossover column (auto's pick per op and size: its rows would"
+                                + " repeat vector's or onednn's); the full profile has it.");
+                    }
                 }
             }
             if (IMPLEMENTATION_PARAMS.contains(name)) {
@@ -195,16 +250,102 @@ public final class BenchReport {
         return chosen;
     }
 
-    /** The available Isthmus backends first (in priority order), then the peers the class names. */
-    private static List<String> withAvailableBackends(List<String> declared) {
+    /**
+     * The available Isthmus backends first (in priority order) but the scalar reference and, in a
+     * quick report, crossover, unless the class declares them; then the peers the class names.
+     */
+    static List<String> withAvailableBackends(List<String> declared, Collection<String> available, boolean quick) {
         Set<String> ordered = new LinkedHashSet<>();
-        for (BackendStatus status : Backends.available()) {
-            if (status.available() && (declared.contains(status.name()) || !status.name().equals(SCALAR))) {
-                ordered.add(status.name());
+        for (String name : available) {
+            boolean leftOut = name.equals(SCALAR) || quick && name.equals(CROSSOVER);
+            if (declared.contains(name) || !leftOut) {
+                ordered.add(name);
             }
         }
         ordered.addAll(declared);
         return List.copyOf(ordered);
+    }
+
+    /** The class's {@code @Benchmark} methods, or in a quick report those of its quick methods. */
+    static List<String> methods(List<String> benchmarkMethods, ReportedBenchmark benchmark, boolean quick) {
+        Set<String> quickMethods = benchmark.quickMethods();
+        if (!quick || quickMethods.isEmpty()) {
+            return benchmarkMethods;
+        }
+        List<String> unknown = quickMethods.stream().filter(name -> !benchmarkMethods.contains(name)).sorted().toList();
+        if (!unknown.isEmpty()) {
+            throw new IllegalStateException(benchmark.getClass().getSimpleName() + ".quickMethods() names " + unknown
+                    + ", which are not among its @Benchmark methods " + benchmarkMethods);
+        }
+        return benchmarkMethods.stream().filter(quickMethods::contains).toList();
+    }
+
+    /**
+     * Every combination of method and parameter values at this thread count, less those left out:
+     * a one-thread implementation at more threads when {@code allThreads} also has 1, what the
+     * class's {@link ReportedBenchmark#skipReason} names, and an implementation-independent op on
+     * any implementation but the first one left. {@code leftOut} counts them by reason.
+     */
+    static List<Combination> select(ReportedBenchmark benchmark, List<String> methods,
+                                    Map<String, List<String>> params, int threads, List<Integer> allThreads,
+                                    Map<String, Integer> leftOut) {
+        String className = benchmark.getClass().getSimpleName();
+        String implementationParam = IMPLEMENTATION_PARAMS.stream().filter(params::containsKey).findFirst()
+                .orElse(null);
+        Set<Combination> independentOpsRun = new LinkedHashSet<>();
+        List<Combination> selected = new ArrayList<>();
+        for (String method : methods) {
+            for (Map<String, String> values : crossProduct(params)) {
+                String implementation = implementationParam == null ? null : values.get(implementationParam);
+                String reason;
+                boolean oneThreadRepeat = threads > 1 && allThreads.contains(1) && implementation != null
+                        && benchmark.oneThreadImplementations().contains(implementation);
+                if (oneThreadRepeat) {
+                    reason = String.join(", ", new TreeSet<>(benchmark.oneThreadImplementations()))
+                            + " run on one thread whatever -Disthmus.threads: only in the 1-thread rows";
+                } else {
+                    reason = benchmark.skipReason(method, values).orElse(null);
+                }
+                String op = Labels.first(values, Labels.OP_PARAMS, method);
+                if (reason == null && implementation != null && benchmark.implementationIndependentOps().contains(op)) {
+                    Map<String, String> others = new LinkedHashMap<>(values);
+                    others.remove(implementationParam);
+                    if (!independentOpsRun.add(new Combination(method, others))) {
+                        reason = String.join(", ", new TreeSet<>(benchmark.implementationIndependentOps()))
+                                + " run with one implementation only: the same code whatever the implementation";
+                    }
+                }
+                if (reason == null) {
+                    selected.add(new Combination(method, values));
+                } else {
+                    leftOut.merge(className + ": " + reason, 1, Integer::sum);
+                }
+            }
+        }
+        return selected;
+    }
+
+    /** Every map with one value per parameter, in the parameters' order. */
+    private static List<Map<String, String>> crossProduct(Map<String, List<String>> params) {
+        List<Map<String, String>> combinations = List.of(Map.of());
+        for (Map.Entry<String, List<String>> param : params.entrySet()) {
+            List<Map<String, String>> next = new ArrayList<>();
+            for (Map<String, String> partial : combinations) {
+                for (String value : param.getValue()) {
+                    Map<String, String> extended = new LinkedHashMap<>(partial);
+                    extended.put(param.getKey(), value);
+                    next.add(Collections.unmodifiableMap(extended));
+                }
+            }
+            combinations = next;
+        }
+        return combinations;
+    }
+
+    private static void addOnce(List<String> notes, String note) {
+        if (!notes.contains(note)) {
+            notes.add(note);
+        }
     }
 
     private static List<String> runnable(String className, List<String> implementations, List<String> notes) {
@@ -228,10 +369,7 @@ public final class BenchReport {
     private static boolean openBlasAvailable(List<String> notes, String className) {
         try {
             OpenBlas blas = OpenBlas.load();
-            String line = "OpenBLAS: " + blas.config().trim() + " (" + blas.location() + ")";
-            if (!notes.contains(line)) {
-                notes.add(line);
-            }
+            addOnce(notes, "OpenBLAS: " + blas.config().trim() + " (" + blas.location() + ")");
             return true;
         } catch (OpenBlas.UnavailableException e) {
             notes.add(className + ": openblas skipped. " + e.getMessage());
@@ -239,17 +377,15 @@ public final class BenchReport {
         }
     }
 
-    private static org.openjdk.jmh.runner.options.Options options(Class<?> type, Map<String, List<String>> params,
-                                                                   int threads, boolean quick) {
+    private static org.openjdk.jmh.runner.options.Options options(PlannedRun planned, Timing timing) {
         ChainedOptionsBuilder builder = new OptionsBuilder()
-                .include("^" + Pattern.quote(type.getName()) + "\\.")
-                .jvmArgsAppend("-Disthmus.threads=" + threads);
-        params.forEach((name, values) -> builder.param(name, values.toArray(String[]::new)));
-        if (quick) {
-            builder.forks(1)
-                    .warmupIterations(QUICK_ITERATIONS).warmupTime(QUICK_WARMUP)
-                    .measurementIterations(QUICK_ITERATIONS).measurementTime(QUICK_ITERATION);
-        }
+                .include("^" + Pattern.quote(planned.type().getName() + "." + planned.combination().method()) + "$")
+                .jvmArgsAppend("-Disthmus.threads=" + planned.threads())
+                .forks(1)
+                .warmupIterations(timing.warmups()).warmupTime(TimeValue.milliseconds(timing.warmupMillis()))
+                .measurementIterations(timing.measurements())
+                .measurementTime(TimeValue.milliseconds(timing.measurementMillis()));
+        planned.combination().params().forEach(builder::param);
         return builder.build();
     }
 
@@ -280,37 +416,6 @@ public final class BenchReport {
         return new ReportFiles.Measurement(instance.family(), labels.op(), labels.implementation(), labels.size(),
                 threads, params.getBenchmark(), values, work.unit().rate(), work.amount(), seconds * 1e6,
                 work.rate(seconds), scores.length);
-    }
-
-    /** The parameter combinations that were asked for and produced no result (a failed check, an error). */
-    private static List<String> missing(Class<? extends ReportedBenchmark> type, Map<String, List<String>> params,
-                                        int threads, List<ReportFiles.Measurement> found) {
-        Set<String> got = new LinkedHashSet<>();
-        found.forEach(m -> got.add(m.benchmark() + " " + new TreeMap<>(m.params())));
-        List<Map<String, String>> combinations = new ArrayList<>();
-        combinations.add(new LinkedHashMap<>());
-        params.forEach((name, values) -> {
-            List<Map<String, String>> next = new ArrayList<>();
-            for (Map<String, String> partial : combinations) {
-                for (String value : values) {
-                    Map<String, String> extended = new LinkedHashMap<>(partial);
-                    extended.put(name, value);
-                    next.add(extended);
-                }
-            }
-            combinations.clear();
-            combinations.addAll(next);
-        });
-        List<String> missing = new ArrayList<>();
-        for (String method : benchmarkMethods(type)) {
-            for (Map<String, String> combination : combinations) {
-                String key = type.getName() + "." + method + " " + new TreeMap<>(combination);
-                if (!got.contains(key)) {
-                    missing.add(type.getSimpleName() + "." + method + " " + combination + " threads=" + threads);
-                }
-            }
-        }
-        return missing;
     }
 
     private static List<String> benchmarkMethods(Class<?> type) {
@@ -364,6 +469,41 @@ public final class BenchReport {
                 + " isthmus.jvm.flags.";
     }
 
+    /** One JMH run of the report: a {@code @Benchmark} method with one value for each {@code @Param}. */
+    record Combination(String method, Map<String, String> params) {
+    }
+
+    private record PlannedRun(Class<? extends ReportedBenchmark> type, Combination combination, int threads) {
+    }
+
+    /**
+     * A profile's JMH settings: one fork (the report makes hundreds of short runs; a fork per run
+     * still keeps one implementation's JIT profile out of the next one's).
+     */
+    private record Timing(int warmups, int warmupMillis, int measurements, int measurementMillis) {
+
+        /**
+         * vector sgemm took up to 2.5 s to settle under load (quick report, 2026-11-21): 2 s of warm-up,
+         * then 5 samples, whose median stands when the first two are still slow.
+         */
+        static final Timing QUICK = new Timing(2, 1000, 5, 300);
+        static final Timing FULL = new Timing(2, 1000, 5, 500);
+        /**
+         * JVM start, backend loading, setup and the check against the scalar reference, per run: 2.8 s,
+         * and 1.4 s more where oneDNN loads (quick report and full pooling report, 2026-11-21).
+         */
+        private static final double START_SECONDS = 3.4;
+
+        double secondsPerRun() {
+            return (warmups * warmupMillis + measurements * measurementMillis) / 1e3 + START_SECONDS;
+        }
+
+        String describe() {
+            return String.format(Locale.ROOT, "1 fork, %d x %.1f s warm-up, %d x %.1f s measurement per run",
+                    warmups, warmupMillis / 1e3, measurements, measurementMillis / 1e3);
+        }
+    }
+
     /** A result's column (implementation), row label (op and size), by the conventions of {@link ReportedBenchmark}. */
     private record Labels(String op, String implementation, String size) {
 
@@ -387,11 +527,12 @@ public final class BenchReport {
         }
     }
 
-    private record Settings(boolean quick, List<String> only, List<Integer> threads, Map<String, List<String>> params,
-                            Path out, List<String> arguments) {
+    private record Settings(boolean quick, boolean planOnly, List<String> only, List<Integer> threads,
+                            Map<String, List<String>> params, Path out, List<String> arguments) {
 
         static Settings parse(String[] args) {
             boolean quick = false;
+            boolean planOnly = false;
             List<String> only = List.of();
             List<Integer> threads = null;
             Map<String, List<String>> params = new LinkedHashMap<>();
@@ -402,6 +543,10 @@ public final class BenchReport {
                 if (option.equals("--quick")) {
                     quick = true;
                     arguments.add(option);
+                    continue;
+                }
+                if (option.equals("--plan")) {
+                    planOnly = true;
                     continue;
                 }
                 if (i + 1 == args.length) {
@@ -430,7 +575,7 @@ public final class BenchReport {
             if (threads == null) {
                 threads = quick ? List.of(1) : Stream.of(1, Runtime.getRuntime().availableProcessors()).distinct().toList();
             }
-            return new Settings(quick, only, threads, params, out, List.copyOf(arguments));
+            return new Settings(quick, planOnly, only, threads, params, out, List.copyOf(arguments));
         }
 
         private static List<String> list(String commaSeparated) {

@@ -2,7 +2,9 @@ package org.isthmus.bench;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.isthmus.kernels.Backend;
@@ -108,8 +110,9 @@ public class ConvBenchmark implements ReportedBenchmark {
     }
 
     @Override
-    public java.util.Map<String, java.util.List<String>> quickParams() {
-        return java.util.Map.of("layer", java.util.List.of("64x32x14x14-64"));
+    public Map<String, List<String>> quickParams() {
+        return Map.of("layer", List.of("64x32x14x14-64"),
+                "pass", List.of("forward", "backwardData", "backwardWeights"));
     }
 
     /** Floating-point operations of one call of this pass. */

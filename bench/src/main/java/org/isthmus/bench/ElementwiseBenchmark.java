@@ -2,7 +2,10 @@ package org.isthmus.bench;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.isthmus.kernels.Backend;
@@ -45,6 +48,7 @@ public class ElementwiseBenchmark implements ReportedBenchmark {
     static final int ROWS = 64;
     static final int COLS = 32 * 28 * 28;
     static final int N = ROWS * COLS;
+    private static final List<String> BACKENDS_ON_VECTOR_KERNELS = List.of("onednn", "crossover");
 
     @Param({"vector", "scalar"})
     public String backend;
@@ -60,6 +64,28 @@ public class ElementwiseBenchmark implements ReportedBenchmark {
             case "sumRows", "sumColumns" -> 4;
             default -> 8;
         });
+    }
+
+    /** A smoke subset: the copy, a cheap and a transcendental unary op, a broadcast; no scalar reference. */
+    @Override
+    public Map<String, List<String>> quickParams() {
+        return Map.of("backend", List.of("vector"), "op", List.of("copy", "relu", "exp", "addRow"));
+    }
+
+    @Override
+    public Optional<String> skipReason(String method, Map<String, String> params) {
+        return onVectorKernels(params.get("backend"));
+    }
+
+    /**
+     * Why a backend is left out of the elementwise and pooling reports: onednn (and crossover,
+     * which routes to it or to vector) runs those ops on vector's kernels, so its rows would
+     * repeat vector's.
+     */
+    static Optional<String> onVectorKernels(String backend) {
+        return BACKENDS_ON_VECTOR_KERNELS.contains(backend)
+                ? Optional.of(String.join(" and ", BACKENDS_ON_VECTOR_KERNELS) + " run these ops on vector's kernels")
+                : Optional.empty();
     }
 
     private MemorySegment x;

@@ -6,6 +6,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
@@ -70,6 +72,8 @@ public class GemmBenchmark implements ReportedBenchmark {
     /** Up to 512³ multiply-adds all of C is checked; above, a sample, so that setup stays short. */
     private static final long FULL_CHECK_VOLUME = 512L * 512 * 512;
     private static final int RANDOM_CHECKED_ENTRIES = 1024;
+    /** From this many FLOPs a call (2048³ multiply-adds) on, the report leaves out the slow peers. */
+    private static final double SLOW_PEER_FLOPS = 2.0 * 2048 * 2048 * 2048;
 
     /** A peer ("openblas", "netlib", "ejml", "javaloop") or any name {@link Backends#get(String)} knows. */
     @Param({"vector", OPENBLAS, NETLIB, EJML, JAVA_LOOP})
@@ -130,7 +134,22 @@ public class GemmBenchmark implements ReportedBenchmark {
 
     @Override
     public Map<String, List<String>> quickParams() {
-        return Map.of("shape", List.of("256", "1024", "128x256x784"), "transpose", List.of("NN"));
+        return Map.of("shape", List.of("1024", "128x256x784"), "transpose", List.of("NN"));
+    }
+
+    /** netlib's Java BLAS and the loop, and the scalar backend if asked for, run on one thread. */
+    @Override
+    public Set<String> oneThreadImplementations() {
+        return Set.of("scalar", NETLIB, JAVA_LOOP);
+    }
+
+    /** EJML and the loop at 2048³: 7 s a call at their 2–4 GFLOP/s, a minute a run, for the figure 1312³ gave. */
+    @Override
+    public Optional<String> skipReason(String method, Map<String, String> params) {
+        boolean slowPeer = params.get("implementation").equals(EJML) || params.get("implementation").equals(JAVA_LOOP);
+        return slowPeer && Shape.parse(params.get("shape")).flops() >= SLOW_PEER_FLOPS
+                ? Optional.of(EJML + " and " + JAVA_LOOP + " at m·n·k >= 2048³ (seconds a call)")
+                : Optional.empty();
     }
 
     /** The call to time, bound to the implementation with every argument fixed. */

@@ -3,6 +3,9 @@ package org.isthmus.bench;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.isthmus.kernels.Backend;
@@ -56,6 +59,17 @@ public class PoolingBenchmark implements ReportedBenchmark {
 
     @Param({"copy", "maxPool2d", "maxPool2dBackward", "avgPool2d"})
     public String op;
+
+    /** A smoke subset: the copy and max pooling; no scalar reference. */
+    @Override
+    public Map<String, List<String>> quickParams() {
+        return Map.of("backend", List.of("vector"), "op", List.of("copy", "maxPool2d"));
+    }
+
+    @Override
+    public Optional<String> skipReason(String method, Map<String, String> params) {
+        return ElementwiseBenchmark.onVectorKernels(params.get("backend"));
+    }
 
     private MemorySegment x;
     private MemorySegment y;

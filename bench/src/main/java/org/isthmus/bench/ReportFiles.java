@@ -150,9 +150,10 @@ final class ReportFiles {
                 .append(" min ").append(report.seconds() % 60).append(" s)\n");
         text.append("- Each figure: the median iteration of JMH's AverageTime runs, as GFLOP/s or GB/s; every")
                 .append(" result was checked against the scalar reference before it was timed. Ratios above 1: the")
-                .append(" first one is faster. netlib and the Java loop run on one thread whatever the thread count.")
-                .append(report.profile().equals("quick") ? " Quick profile: 1 fork, short iterations: a smoke run,"
-                        + " not numbers to quote." : "")
+                .append(" first one is faster. netlib, the Java loop and scalar run on one thread whatever the thread")
+                .append(" count: with 1 thread among those run, they are in the 1-thread rows only.")
+                .append(report.profile().equals("quick") ? " Quick profile: a smoke run, not numbers to quote"
+                        + " (its settings are in the notes)." : "")
                 .append("\n\n");
         for (String family : families(report)) {
             text.append(table(report, family)).append('\n');

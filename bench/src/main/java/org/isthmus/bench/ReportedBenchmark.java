@@ -3,6 +3,8 @@ package org.isthmus.bench;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * What {@link BenchReport} needs from a JMH benchmark class to put it in the report: how much
@@ -43,6 +45,36 @@ public interface ReportedBenchmark {
      */
     default Map<String, List<String>> quickParams() {
         return Map.of();
+    }
+
+    /** The {@code @Benchmark} methods a {@code --quick} report runs; empty: every one. */
+    default Set<String> quickMethods() {
+        return Set.of();
+    }
+
+    /**
+     * The ops (by their report label: the {@code op} or {@code pass} parameter, else the method)
+     * whose code does not depend on the implementation parameter, such as {@value #CEILING_OP}:
+     * the report runs them with the first implementation only.
+     */
+    default Set<String> implementationIndependentOps() {
+        return Set.of(CEILING_OP);
+    }
+
+    /**
+     * The implementations that run on one thread whatever {@code -Disthmus.threads}: when one
+     * thread is among those asked for, the report leaves them out at more threads.
+     */
+    default Set<String> oneThreadImplementations() {
+        return Set.of("scalar");
+    }
+
+    /**
+     * Why the report leaves out this combination of {@code @Benchmark} method and {@code @Param}
+     * values, or empty to run it: for a peer that takes seconds a call at big sizes.
+     */
+    default Optional<String> skipReason(String method, Map<String, String> params) {
+        return Optional.empty();
     }
 
     /** Work per call: floating-point operations or bytes moved. */

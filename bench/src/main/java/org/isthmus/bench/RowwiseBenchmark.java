@@ -3,7 +3,10 @@ package org.isthmus.bench;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -87,6 +90,22 @@ public class RowwiseBenchmark implements ReportedBenchmark {
             case "layerNormBackward" -> 3 * matrix + (3 * c + 2 * r) * Float.BYTES;
             default -> throw new IllegalArgumentException("unknown method " + method);
         });
+    }
+
+    @Override
+    public Map<String, List<String>> quickParams() {
+        return Map.of("shape", List.of("4096x1024"));
+    }
+
+    /** The forward kernels the bar names, and the copy they are shown next to. */
+    @Override
+    public Set<String> quickMethods() {
+        return Set.of("softmax", "logSoftmax", "layerNorm", CEILING_OP);
+    }
+
+    @Override
+    public Set<String> implementationIndependentOps() {
+        return Set.of(CEILING_OP, "loopCopy");
     }
 
     @Setup(Level.Trial)
