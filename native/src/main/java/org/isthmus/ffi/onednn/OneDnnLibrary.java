@@ -6,6 +6,8 @@ import org.isthmus.ffi.onednn.bindings.dnnl_version_t;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.JarURLConnection;
+import java.net.URLConnection;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -19,6 +21,8 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 import java.util.function.Supplier;
 
 /**
@@ -29,7 +33,7 @@ import java.util.function.Supplier;
  * <li>the system library path: {@code java.library.path}, {@code LD_LIBRARY_PATH} and the
  *     usual system folders;</li>
  * <li>the Maven artifact {@code org.bytedeco:dnnl:<3.x>:linux-x86_64} on the class path: its
- *     {@code .so} files are copied once into {@code ~/.cache/isthmus/onednn/<sha-256>/} (each file
+ *     {@code .so} files are copied once into {@code ~/.cache/isthmus/onednn/<content key>/} (each file
  *     written under a temporary name and renamed atomically, so two JVMs starting at once both
  *     see whole files) and loaded from there, {@code libgomp.so.1} first.</li>
  * </ol>
@@ -186,7 +190,7 @@ final class OneDnnLibrary {
     }
 
     /**
-     * Copies the artifact's libraries into {@code cacheRoot/<sha-256 of libdnnl>/} unless they are
+     * Copies the artifact's libraries into {@code cacheRoot/<content key of libdnnl>/} unless they are
      * there already, and returns libdnnl's path there; empty when the artifact is not on the class path.
      */
     static Optional<Path> extractArtifact(Path cacheRoot) throws LoadFailure {
@@ -195,8 +199,7 @@ final class OneDnnLibrary {
             return Optional.empty();
         }
         try {
-            String digest = sha256(loader, ARTIFACT_FOLDER + LIBRARY_FILE);
-            Path folder = cacheRoot.resolve(digest);
+            Path folder = cacheRoot.resolve(contentKey(loader, ARTIFACT_FOLDER + LIBRARY_FILE));
             Files.createDirectories(folder);
             for (String name : List.of(OPENMP_FILE, LIBRARY_FILE)) {
                 copyOnce(loader, ARTIFACT_FOLDER + name, folder.resolve(name));
@@ -232,7 +235,23 @@ final class OneDnnLibrary {
         }
     }
 
-    private static String sha256(ClassLoader loader, String resource) throws IOException {
+    /**
+     * A name for the library's content. From a jar: the CRC-32 and size its zip entry records (read
+     * from the jar's directory, free; the copy is checked against that CRC as it is inflated). Hashing
+     * the 90 MB library instead cost 0.65 s of every JVM's start. Elsewhere (an exploded class
+     * path): its SHA-256.
+     */
+    private static String contentKey(ClassLoader loader, String resource) throws IOException {
+        URLConnection connection = loader.getResource(resource).openConnection();
+        if (connection instanceof JarURLConnection jar) {
+            jar.setUseCaches(false); // our own JarFile, closed here, not the class loader's
+            try (JarFile file = jar.getJarFile()) {
+                JarEntry entry = file.getJarEntry(jar.getEntryName());
+                if (entry != null && entry.getCrc() >= 0 && entry.getSize() >= 0) {
+                    return String.format("crc32-%08x-%d", entry.getCrc(), entry.getSize());
+                }
+            }
+        }
         MessageDigest digest;
         try {
             digest = MessageDigest.getInstance("SHA-256");
@@ -242,7 +261,7 @@ final class OneDnnLibrary {
         try (InputStream in = new DigestInputStream(loader.getResourceAsStream(resource), digest)) {
             in.transferTo(java.io.OutputStream.nullOutputStream());
         }
-        return HexFormat.of().formatHex(digest.digest());
+        return "sha256-" + HexFormat.of().formatHex(digest.digest());
     }
 
     private static String firstLine(String message) {
