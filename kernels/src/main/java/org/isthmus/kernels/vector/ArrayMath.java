@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -20,8 +21,33 @@ final class ArrayMath {
     private static final VectorSpecies<Float> S = Species.FLOAT;
     private static final VectorSpecies<Integer> I = S.withLanes(int.class);
     private static final int V = S.length();
+    /** Lane i takes lane i ^ h: pairs lanes h apart, for the fixed reduction tree of {@link #sumLanes}. */
+    private static final VectorShuffle<Float> FOLD_8 = V >= 16 ? VectorShuffle.fromOp(S, i -> i ^ 8) : null;
+    private static final VectorShuffle<Float> FOLD_4 = V >= 8 ? VectorShuffle.fromOp(S, i -> i ^ 4) : null;
+    private static final VectorShuffle<Float> FOLD_2 = V >= 4 ? VectorShuffle.fromOp(S, i -> i ^ 2) : null;
+    private static final VectorShuffle<Float> FOLD_1 = VectorShuffle.fromOp(S, i -> i ^ 1);
 
     private ArrayMath() {
+    }
+
+    /**
+     * The sum of v's lanes, always added in the same order (a fixed tree of lanewise adds).
+     * {@code reduceLanes(ADD)} leaves the order of a float sum to the implementation, and the
+     * interpreted, C1 and C2 code of one call site differ: the same sum over the same row came out
+     * in two values that alternated from call to call while the JIT settled. Every float
+     * reduction goes through here, so a seeded run computes the same bits every time.
+     */
+    static float sumLanes(FloatVector v) {
+        if (V >= 16) {
+            v = v.add(v.rearrange(FOLD_8));
+        }
+        if (V >= 8) {
+            v = v.add(v.rearrange(FOLD_4));
+        }
+        if (V >= 4) {
+            v = v.add(v.rearrange(FOLD_2));
+        }
+        return v.add(v.rearrange(FOLD_1)).lane(0);
     }
 
     /** y[i] = a[i] + b[i]. */
@@ -332,7 +358,7 @@ final class ArrayMath {
         for (; i < S.loopBound(n); i += V) {
             s0 = s0.add(FloatVector.fromArray(S, x, xo + i));
         }
-        float sum = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) {
             sum += x[xo + i];
         }
@@ -354,7 +380,7 @@ final class ArrayMath {
         for (; i < S.loopBound(n); i += V) {
             s0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), s0);
         }
-        float sum = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) {
             sum = Math.fma(a[ao + i], b[bo + i], sum);
         }
@@ -376,7 +402,7 @@ final class ArrayMath {
             FloatVector d = FloatVector.fromArray(S, x, xo + i).sub(mean);
             s0 = d.fma(d, s0);
         }
-        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(s0.add(s1));
         for (; i < n; i++) {
             float d = x[xo + i] - mean;
             sum = Math.fma(d, d, sum);
