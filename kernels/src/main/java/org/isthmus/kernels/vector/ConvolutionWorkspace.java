@@ -21,6 +21,7 @@ final class ConvolutionWorkspace {
 
     private MemorySegment packedWeights = MemorySegment.NULL;
     private float[] bias = new float[0];
+    private float[] weights = new float[0];
     private MemorySegment[] bandInputs = new MemorySegment[0];
     private float[][] bandOutputs = new float[0][];
     private MemorySegment[] panels = new MemorySegment[0];
@@ -54,6 +55,14 @@ final class ConvolutionWorkspace {
             Arrays.fill(bias, 0, length, 0f);
         }
         return bias;
+    }
+
+    /** A float[] of at least {@code length} for weights in the layout a kernel reads (contents undefined). */
+    float[] weights(int length) {
+        if (weights.length < length) {
+            weights = new float[length];
+        }
+        return weights;
     }
 
     /** Makes {@code parts} band inputs, band outputs and tap panels of the given sizes available. */
@@ -123,6 +132,20 @@ final class ConvolutionWorkspace {
             bandOutputs[p] = atLeast(bandOutputs[p], bandFloats);
             packedGradients[p] = atLeast(packedGradients[p], packedFloats);
             tiles[p] = atLeast(tiles[p], (long) VectorGemm.MR * VectorGemm.NR);
+            partials[p] = atLeast(partials[p], partialFloats);
+        }
+    }
+
+    /**
+     * Makes {@code parts} sets of {@link RowConvolution} buffers available: a padded image
+     * ({@link #gradientInput}), dy rows ({@link #bandOutput}) and vector partial sums ({@link #partial}).
+     */
+    void reserveRows(int parts, int inputFloats, int gradientFloats, int partialFloats) {
+        reserveArrayInputs(parts, inputFloats);
+        bandOutputs = Arrays.copyOf(bandOutputs, Math.max(parts, bandOutputs.length));
+        partials = Arrays.copyOf(partials, Math.max(parts, partials.length));
+        for (int p = 0; p < parts; p++) {
+            bandOutputs[p] = atLeast(bandOutputs[p], gradientFloats);
             partials[p] = atLeast(partials[p], partialFloats);
         }
     }
