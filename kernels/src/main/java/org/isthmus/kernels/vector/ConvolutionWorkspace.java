@@ -138,15 +138,18 @@ final class ConvolutionWorkspace {
 
     /**
      * Makes {@code parts} sets of {@link RowConvolution} buffers available: a padded image
-     * ({@link #gradientInput}), dy rows ({@link #bandOutput}) and vector partial sums ({@link #partial}).
+     * (the crops, {@link #gradientInput}), an output or dy buffer ({@link #bandOutput}), vector partial
+     * sums ({@link #partial}) and a staged image ({@link #image}).
      */
-    void reserveRows(int parts, int inputFloats, int gradientFloats, int partialFloats) {
+    void reserveRows(int parts, int inputFloats, int bufferFloats, int partialFloats, int imageFloats) {
         reserveArrayInputs(parts, inputFloats);
         bandOutputs = Arrays.copyOf(bandOutputs, Math.max(parts, bandOutputs.length));
         partials = Arrays.copyOf(partials, Math.max(parts, partials.length));
+        images = Arrays.copyOf(images, Math.max(parts, images.length));
         for (int p = 0; p < parts; p++) {
-            bandOutputs[p] = atLeast(bandOutputs[p], gradientFloats);
+            bandOutputs[p] = atLeast(bandOutputs[p], bufferFloats);
             partials[p] = atLeast(partials[p], partialFloats);
+            images[p] = atLeast(images[p], imageFloats);
         }
     }
 

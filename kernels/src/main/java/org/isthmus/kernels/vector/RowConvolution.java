@@ -2,37 +2,36 @@ package org.isthmus.kernels.vector;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.isthmus.kernels.Parallelism;
 
 /**
- * Stride-1 convolution swept along output rows, for the layers {@link DirectConvolution}'s
+ * Stride-1 convolution swept over whole output planes, for the layers {@link DirectConvolution}'s
  * 4-filter GEMM tile serves badly: few taps (a first layer, C·kH·kW = 9: 9 FMAs a stored output,
  * so the output write and the loads per FMA bound it, not a GEMM's reuse) or few filters (its
  * backward-data pass, whose "filters" are the image's 1–3 channels).
  *
- * <p>Each image is copied once, zero-padded, into a float[] of C planes (H + 2·padH) × (W + 2·padW),
- * so the hot loops need no masks. An output row of OW is covered by ⌈OW / V⌉ vectors, the last
- * one ending at the row's end (overlapping its neighbour; stores rewrite the same values), and
- * vector j of the plane reads the padded input at {@code inputStart[j] + offset(tap)}. The kernels
- * hold 8 vector accumulators (2 filters × 4 vectors, or 1 filter × 8 vectors), broadcast each
- * tap's weights, load each input vector once for every filter of the block, and store straight
- * into the output: no band buffer, no copy-out.
+ * <p>Each image is copied once into kW <em>crops</em>: crop s holds, for every channel, the
+ * zero-padded input's columns [s·dilW, s·dilW + OW), rows of OW floats. An output plane, OH·OW
+ * floats, is then one flat row q, and tap (c, r, s) reads crop s at q + c·plane + r·dilH·OW: the
+ * same flat index plus a fixed offset, for any padding and dilation. The kernels run over q with
+ * whole vectors and loop-invariant offsets (bounds checks hoisted, no masks, no wasted columns),
+ * a block of taps at a time, adding into the output plane, which stays in L1 between blocks:
+ * 2 filters × 3 taps (each loaded input feeds 2 FMAs) or 1 filter × 6 taps. Each FMA chain is
+ * as short as a block, so the FMA latency is hidden without many registers.
  *
- * <p>The weight gradient works on the same padded input: dy is copied into rows of the padded
- * width (zeros in the columns past OW), so that dw[k][tap] = Σ_q dyRows[k][q]·in[q + offset(tap)]
- * is a plain dot product over q, no overlap, no mask; 4 filters × 3 taps of vector partial sums
- * per image, added into the part's partials, lanes and parts summed in a fixed order at the end.
+ * <p>The weight gradient works on the same crops: dw[k][tap] = Σ_q dy[k][q]·crop[q + offset(tap)],
+ * a dot product with dy read in place; 4 filters × 3 taps of vector partial sums per image, added
+ * into the part's partials, whose lanes and parts are summed in a fixed order at the end.
  */
 final class RowConvolution {
 
     private static final VectorSpecies<Float> S = Species.FLOAT;
     private static final int V = S.length();
-    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     /**
@@ -43,8 +42,11 @@ final class RowConvolution {
     static final int MAX_TAPS = 32;
     /** Filters of one unit of work: an image's filters are split into blocks so that two threads share a small batch. */
     private static final int FILTER_BLOCK = 8;
-    /** Output vectors per pair-kernel step (and 2× that per single-filter step). */
-    private static final int VECTORS = 4;
+    /** Taps per pass of the 2-filter kernel (6 weights in registers) and of the 1-filter kernel. */
+    private static final int PAIR_TAPS = 3;
+    private static final int SINGLE_TAPS = 6;
+    /** Floats of one chunk of crops (24 KiB), so that the kernels read them from L1. */
+    private static final int CROP_FLOATS = 6 * 1024;
     /** Gradient kernel block: filters × taps of vector partial sums. */
     private static final int GRADIENT_FILTERS = 4;
     private static final int GRADIENT_TAPS = 3;
@@ -54,9 +56,10 @@ final class RowConvolution {
     private RowConvolution() {
     }
 
-    /** Whether this path runs g: stride 1 is the caller's to check; an output row must hold one vector. */
+    /** Whether this path can run g (stride 1 being the caller's to check): a crop row must hold one vector. */
     static boolean suits(DirectConvolution.Geometry g) {
-        return g.outWidth() >= V && (long) g.channels() * paddedHeight(g) * g.paddedWidth() + V <= Integer.MAX_VALUE
+        return g.outWidth() >= V
+                && (long) g.kernelW() * g.channels() * (g.height() + 2L * g.padH()) * g.outWidth() + V <= Integer.MAX_VALUE
                 && (long) g.filters() * g.outHeight() * g.outWidth() <= Integer.MAX_VALUE;
     }
 
@@ -69,92 +72,225 @@ final class RowConvolution {
     }
 
     /**
-     * out = conv(in, w) + bias: w holds {@code filters × taps} floats from {@code wBase} (tap order c, r,
-     * s: OIHW), bias {@code filters} floats (null: none).
+     * out = conv(in, w) + bias: w holds {@code filters × taps} floats from {@code wBase} (OIHW),
+     * bias {@code filters} floats (null: none).
      */
     static void run(DirectConvolution.Geometry g, MemorySegment in, float[] w, int wBase, float[] bias,
                     MemorySegment out, ConvolutionWorkspace workspace, int threads) {
-        Plane plane = new Plane(g);
+        int kernelTaps = g.kernelH() * g.kernelW();
+        // Channels per set of crops: the crops stay in L1 while the kernels sweep them.
+        int chunk = (int) Math.max(1, Math.min(g.channels(), CROP_FLOATS / ((long) g.kernelW() * channelFloats(g))));
+        Crops crops = new Crops(g, chunk);
         int blocks = Math.ceilDiv(g.filters(), FILTER_BLOCK);
         int units = g.batch() * blocks;
         int parts = threads == 1 ? 1 : Math.min(units, threads * PARTS_PER_THREAD);
-        workspace.reserveRows(parts, plane.inputFloats(), 0, 0);
         Operand input = Operand.of(in);
         Operand output = Operand.of(out);
-        int taps = g.taps();
-        int outPlane = g.outHeight() * g.outWidth();
+        int outPlane = crops.outPlane;
+        // Kernels add whole vectors into the output planes: y itself when it is a float[] holding
+        // whole vectors a plane, else a buffer of the block's planes, copied out.
+        boolean inPlace = output.onArray() && outPlane % V == 0;
+        int roundedPlane = crops.paddedPlane();
+        workspace.reserveRows(parts, crops.floats(), inPlace ? 0 : FILTER_BLOCK * roundedPlane, 0,
+                input.onArray() ? 0 : crops.stagedFloats());
         Parallelism.run(parts, part -> {
-            float[] padded = workspace.gradientInput(part);
-            Arrays.fill(padded, 0, plane.inputFloats(), 0f);
-            int paddedImage = -1;
+            float[] cropped = workspace.gradientInput(part);
+            Arrays.fill(cropped, 0, crops.floats(), 0f);
+            float[] planes = inPlace ? output.array() : workspace.bandOutput(part);
+            int croppedImage = -1;
             for (int unit = (int) ((long) part * units / parts); unit < (long) (part + 1) * units / parts; unit++) {
                 int image = unit / blocks;
-                if (image != paddedImage) {
-                    plane.pad(input, image, padded);
-                    paddedImage = image;
-                }
                 int firstFilter = unit % blocks * FILTER_BLOCK;
                 int lastFilter = Math.min(g.filters(), firstFilter + FILTER_BLOCK);
                 long imageOut = (long) image * g.filters() * outPlane;
-                if (g.filters() == 1) {
-                    singleFilterKernel(plane, taps, w, wBase, bias == null ? 0f : bias[0], padded, output, imageOut);
-                    continue;
+                for (int firstChannel = 0; firstChannel < g.channels(); firstChannel += chunk) {
+                    // One chunk: the crops of the previous unit serve when it had the same image.
+                    if (image != croppedImage || chunk < g.channels()) {
+                        crops.fill(input, image, firstChannel, cropped, workspace.image(part));
+                        croppedImage = image;
+                    }
+                    int taps = Math.min(chunk, g.channels() - firstChannel) * kernelTaps;
+                    boolean first = firstChannel == 0;
+                    for (int f = firstFilter; f < lastFilter; f += 2) {
+                        int at0 = inPlace ? (int) (output.base() + imageOut + (long) f * outPlane)
+                                : (f - firstFilter) * roundedPlane;
+                        int at1 = inPlace ? at0 + outPlane : at0 + roundedPlane;
+                        int w0 = wBase + f * g.taps() + firstChannel * kernelTaps;
+                        float bias0 = bias == null ? 0f : bias[f];
+                        if (f + 1 < lastFilter) {
+                            pairPlanes(crops, taps, first, w, w0, w0 + g.taps(), bias0, bias == null ? 0f : bias[f + 1],
+                                    cropped, planes, at0, at1);
+                        } else {
+                            singlePlane(crops, taps, first, w, w0, bias0, cropped, planes, at0);
+                        }
+                    }
                 }
-                for (int f = firstFilter; f < lastFilter; f += 2) {
-                    // An odd last filter is computed twice, into the same place.
-                    int f1 = Math.min(f + 1, lastFilter - 1);
-                    pairKernel(plane, taps, w, wBase + f * taps, wBase + f1 * taps,
-                            bias == null ? 0f : bias[f], bias == null ? 0f : bias[f1], padded, output,
-                            imageOut + (long) f * outPlane, imageOut + (long) f1 * outPlane);
+                if (!inPlace) {
+                    Operand source = Operand.of(MemorySegment.ofArray(planes));
+                    for (int f = firstFilter; f < lastFilter; f++) {
+                        DirectConvolution.copy(source, (long) (f - firstFilter) * roundedPlane, output,
+                                imageOut + (long) f * outPlane, outPlane);
+                    }
                 }
             }
         });
     }
 
     /**
-     * dw = Σ over images and positions of dy[k][position]·in[position + offset(tap)] (OIHW), and
-     * dBias[k] = Σ dy[k] when dBias is not null.
+     * Filters from w0 and w1 (their first tap of the chunk) over the output planes at at0 and at1:
+     * the bias first when {@code first}, then the chunk's taps, 3 at a time.
+     */
+    private static void pairPlanes(Crops crops, int taps, boolean first, float[] w, int w0, int w1, float bias0,
+                                   float bias1, float[] in, float[] out, int at0, int at1) {
+        int[] offsets = crops.tapOffsets;
+        int[] weights = crops.tapWeights;
+        int length = crops.paddedPlane();
+        if (first) {
+            fill(out, at0, length, bias0);
+            fill(out, at1, length, bias1);
+        }
+        int t = 0;
+        for (; t + PAIR_TAPS <= taps; t += PAIR_TAPS) {
+            pairKernel(length, in, offsets[t], offsets[t + 1], offsets[t + 2],
+                    w[w0 + weights[t]], w[w0 + weights[t + 1]], w[w0 + weights[t + 2]],
+                    w[w1 + weights[t]], w[w1 + weights[t + 1]], w[w1 + weights[t + 2]], out, at0, at1);
+        }
+        for (; t < taps; t++) {
+            pairTapKernel(length, in, offsets[t], w[w0 + weights[t]], w[w1 + weights[t]], out, at0, at1);
+        }
+    }
+
+    /** The filter from w0 over the output plane at at0: the bias first when {@code first}, then the chunk's taps, 6 at a time. */
+    private static void singlePlane(Crops crops, int taps, boolean first, float[] w, int w0, float bias, float[] in,
+                                    float[] out, int at0) {
+        int[] offsets = crops.tapOffsets;
+        int[] weights = crops.tapWeights;
+        int length = crops.paddedPlane();
+        if (first) {
+            fill(out, at0, length, bias);
+        }
+        int t = 0;
+        for (; t + SINGLE_TAPS <= taps; t += SINGLE_TAPS) {
+            singleKernel(length, in, offsets[t], offsets[t + 1], offsets[t + 2], offsets[t + 3], offsets[t + 4],
+                    offsets[t + 5], w[w0 + weights[t]], w[w0 + weights[t + 1]], w[w0 + weights[t + 2]],
+                    w[w0 + weights[t + 3]], w[w0 + weights[t + 4]], w[w0 + weights[t + 5]], out, at0);
+        }
+        for (; t < taps; t++) {
+            singleTapKernel(length, in, offsets[t], w[w0 + weights[t]], out, at0);
+        }
+    }
+
+    private static void fill(float[] out, int at, int length, float value) {
+        FloatVector v = FloatVector.broadcast(S, value);
+        for (int q = 0; q < length; q += V) {
+            v.intoArray(out, at + q);
+        }
+    }
+
+    /** out0[q] += Σ of 3 taps of filter 0, out1[q] likewise, over {@code length} floats (whole vectors). */
+    private static void pairKernel(int length, float[] in, int o0, int o1, int o2, float w00, float w01, float w02,
+                                   float w10, float w11, float w12, float[] out, int at0, int at1) {
+        FloatVector a00 = FloatVector.broadcast(S, w00), a01 = FloatVector.broadcast(S, w01),
+                a02 = FloatVector.broadcast(S, w02);
+        FloatVector a10 = FloatVector.broadcast(S, w10), a11 = FloatVector.broadcast(S, w11),
+                a12 = FloatVector.broadcast(S, w12);
+        for (int q = 0; q < length; q += V) {
+            FloatVector x0 = FloatVector.fromArray(S, in, q + o0);
+            FloatVector x1 = FloatVector.fromArray(S, in, q + o1);
+            FloatVector x2 = FloatVector.fromArray(S, in, q + o2);
+            a00.fma(x0, a01.fma(x1, a02.fma(x2, FloatVector.fromArray(S, out, at0 + q)))).intoArray(out, at0 + q);
+            a10.fma(x0, a11.fma(x1, a12.fma(x2, FloatVector.fromArray(S, out, at1 + q)))).intoArray(out, at1 + q);
+        }
+    }
+
+    private static void pairTapKernel(int length, float[] in, int o0, float w0, float w1, float[] out, int at0,
+                                      int at1) {
+        FloatVector a0 = FloatVector.broadcast(S, w0), a1 = FloatVector.broadcast(S, w1);
+        for (int q = 0; q < length; q += V) {
+            FloatVector x = FloatVector.fromArray(S, in, q + o0);
+            a0.fma(x, FloatVector.fromArray(S, out, at0 + q)).intoArray(out, at0 + q);
+            a1.fma(x, FloatVector.fromArray(S, out, at1 + q)).intoArray(out, at1 + q);
+        }
+    }
+
+    /** out[q] += Σ of 6 taps, over {@code length} floats (whole vectors): two chains of 3, added. */
+    private static void singleKernel(int length, float[] in, int o0, int o1, int o2, int o3, int o4, int o5,
+                                     float w0, float w1, float w2, float w3, float w4, float w5, float[] out, int at) {
+        FloatVector a0 = FloatVector.broadcast(S, w0), a1 = FloatVector.broadcast(S, w1),
+                a2 = FloatVector.broadcast(S, w2), a3 = FloatVector.broadcast(S, w3),
+                a4 = FloatVector.broadcast(S, w4), a5 = FloatVector.broadcast(S, w5);
+        for (int q = 0; q < length; q += V) {
+            FloatVector first = a0.fma(FloatVector.fromArray(S, in, q + o0),
+                    a1.fma(FloatVector.fromArray(S, in, q + o1),
+                            a2.fma(FloatVector.fromArray(S, in, q + o2), FloatVector.fromArray(S, out, at + q))));
+            FloatVector second = a3.fma(FloatVector.fromArray(S, in, q + o3),
+                    a4.fma(FloatVector.fromArray(S, in, q + o4), FloatVector.fromArray(S, in, q + o5).mul(a5)));
+            first.add(second).intoArray(out, at + q);
+        }
+    }
+
+    private static void singleTapKernel(int length, float[] in, int o0, float w0, float[] out, int at) {
+        FloatVector a0 = FloatVector.broadcast(S, w0);
+        for (int q = 0; q < length; q += V) {
+            a0.fma(FloatVector.fromArray(S, in, q + o0), FloatVector.fromArray(S, out, at + q)).intoArray(out, at + q);
+        }
+    }
+
+    /**
+     * dw = Σ over images and positions of dy[k][q]·crop[q + offset(tap)] (OIHW), and dBias[k] = Σ dy[k]
+     * when dBias is not null.
      */
     static void weightGradient(DirectConvolution.Geometry g, MemorySegment x, MemorySegment dy, MemorySegment dw,
                                MemorySegment dBias, ConvolutionWorkspace workspace, int threads) {
-        Plane plane = new Plane(g);
-        int taps = g.taps();
+        Crops crops = new Crops(g, g.channels());
+        int taps = crops.taps;
         int filters = g.filters();
         // Filters and taps rounded up to whole kernel blocks: the extra ones repeat the last, never read.
         int blockedFilters = Math.ceilDiv(filters, GRADIENT_FILTERS) * GRADIENT_FILTERS;
         int blockedTaps = Math.ceilDiv(taps, GRADIENT_TAPS) * GRADIENT_TAPS;
         int partialFloats = (blockedFilters * blockedTaps + filters) * V;
-        int rowsLength = plane.gradientLength();
+        int outPlane = crops.outPlane;
         int parts = threads == 1 ? 1 : Math.min(g.batch(), threads * PARTS_PER_THREAD);
-        workspace.reserveRows(parts, plane.inputFloats(), filters * rowsLength, partialFloats);
         Operand input = Operand.of(x);
         Operand gradient = Operand.of(dy);
+        int imageGradient = filters * outPlane;
+        workspace.reserveRows(parts, crops.floats(), gradient.onArray() ? 0 : imageGradient, partialFloats,
+                input.onArray() ? 0 : crops.stagedFloats());
         boolean withBias = dBias != null;
         Parallelism.run(parts, part -> {
-            float[] padded = workspace.gradientInput(part);
-            float[] dyRows = workspace.bandOutput(part);
+            float[] cropped = workspace.gradientInput(part);
             float[] partial = workspace.partial(part);
-            Arrays.fill(padded, 0, plane.inputFloats(), 0f);
-            Arrays.fill(dyRows, 0, filters * rowsLength, 0f);
+            Arrays.fill(cropped, 0, crops.floats(), 0f);
             Arrays.fill(partial, 0, partialFloats, 0f);
             for (int image = (int) ((long) part * g.batch() / parts); image < (long) (part + 1) * g.batch() / parts; image++) {
-                plane.pad(input, image, padded);
-                plane.copyRows(gradient, image, dyRows);
+                crops.fill(input, image, 0, cropped, workspace.image(part));
+                // dy of the image, read in place when it is a float[], else staged into one.
+                float[] rows;
+                int base;
+                if (gradient.onArray()) {
+                    rows = gradient.array();
+                    base = gradient.base() + image * imageGradient;
+                } else {
+                    rows = workspace.bandOutput(part);
+                    base = 0;
+                    MemorySegment.copy(gradient.segment(), FLOAT, (long) image * imageGradient * Float.BYTES, rows, 0,
+                            imageGradient);
+                }
                 for (int f = 0; f < blockedFilters; f += GRADIENT_FILTERS) {
-                    int row0 = Math.min(f, filters - 1) * rowsLength;
-                    int row1 = Math.min(f + 1, filters - 1) * rowsLength;
-                    int row2 = Math.min(f + 2, filters - 1) * rowsLength;
-                    int row3 = Math.min(f + 3, filters - 1) * rowsLength;
+                    int row0 = base + Math.min(f, filters - 1) * outPlane;
+                    int row1 = base + Math.min(f + 1, filters - 1) * outPlane;
+                    int row2 = base + Math.min(f + 2, filters - 1) * outPlane;
+                    int row3 = base + Math.min(f + 3, filters - 1) * outPlane;
                     for (int t = 0; t < blockedTaps; t += GRADIENT_TAPS) {
-                        gradientKernel(rowsLength, dyRows, row0, row1, row2, row3, padded,
-                                plane.tapOffsets[Math.min(t, taps - 1)], plane.tapOffsets[Math.min(t + 1, taps - 1)],
-                                plane.tapOffsets[Math.min(t + 2, taps - 1)], partial, (f * blockedTaps + t) * V,
+                        gradientKernel(outPlane, rows, row0, row1, row2, row3, cropped,
+                                crops.tapOffsets[Math.min(t, taps - 1)], crops.tapOffsets[Math.min(t + 1, taps - 1)],
+                                crops.tapOffsets[Math.min(t + 2, taps - 1)], partial, (f * blockedTaps + t) * V,
                                 blockedTaps * V);
                     }
                 }
                 if (withBias) {
                     for (int f = 0; f < filters; f++) {
-                        addSum(dyRows, f * rowsLength, rowsLength, partial, (blockedFilters * blockedTaps + f) * V);
+                        addSum(rows, base + f * outPlane, outPlane, partial, (blockedFilters * blockedTaps + f) * V);
                     }
                 }
             }
@@ -166,9 +302,10 @@ final class RowConvolution {
                 FloatVector.fromArray(S, sum, i).add(FloatVector.fromArray(S, partial, i)).intoArray(sum, i);
             }
         }
+        // Partials are kept in crop tap order (c, s, r); dw is OIHW.
         for (int f = 0; f < filters; f++) {
             for (int t = 0; t < taps; t++) {
-                dw.setAtIndex(FLOAT, (long) f * taps + t,
+                dw.setAtIndex(FLOAT, (long) f * taps + crops.tapWeights[t],
                         FloatVector.fromArray(S, sum, (f * blockedTaps + t) * V).reduceLanes(VectorOperators.ADD));
             }
             if (withBias) {
@@ -178,253 +315,220 @@ final class RowConvolution {
         }
     }
 
-    /**
-     * Where things are in one image's padded planes: each tap's offset, and for each output vector
-     * (row by row, ⌈OW / V⌉ a row, the last ending at the row's end) where its inputs start in the
-     * padded plane and where it goes in the output plane. The vector lists are padded to whole
-     * kernel steps by repeating the last vector.
-     */
-    private static final class Plane {
-        final DirectConvolution.Geometry g;
-        final int[] tapOffsets;
-        final int[] inputStarts;
-        final int[] outputStarts;
-        final int vectors;
+    /** One channel of a crop: the padded input's rows, OW floats each. */
+    private static int channelFloats(DirectConvolution.Geometry g) {
+        return (g.height() + 2 * g.padH()) * g.outWidth();
+    }
 
-        Plane(DirectConvolution.Geometry g) {
+    /**
+     * The crops of a chunk of {@code chunk} channels of one image and where each tap reads them.
+     * Taps are ordered (c, s, r), so that a block of consecutive taps reads one crop at a few row
+     * offsets (and a shorter last chunk's taps are a prefix); {@code tapWeights[t]} is tap t's
+     * index in an OIHW filter from the chunk's first channel.
+     */
+    private static final class Crops {
+        final DirectConvolution.Geometry g;
+        final int chunk;
+        final int taps;
+        final int outPlane;
+        final int[] tapOffsets;
+        final int[] tapWeights;
+        /** When OW = W: for crop s, which positions of a channel's input rows its copy keeps (null otherwise). */
+        final boolean[][] columnsKept;
+
+        Crops(DirectConvolution.Geometry g, int chunk) {
             this.g = g;
-            int paddedWidth = g.paddedWidth();
-            int planeFloats = paddedHeight(g) * paddedWidth;
-            tapOffsets = new int[g.taps()];
-            int tap = 0;
-            for (int c = 0; c < g.channels(); c++) {
-                for (int r = 0; r < g.kernelH(); r++) {
-                    for (int s = 0; s < g.kernelW(); s++) {
-                        tapOffsets[tap++] = c * planeFloats + r * g.dilationH() * paddedWidth + s * g.dilationW();
+            this.chunk = chunk;
+            taps = chunk * g.kernelH() * g.kernelW();
+            outPlane = g.outHeight() * g.outWidth();
+            tapOffsets = new int[taps];
+            tapWeights = new int[taps];
+            int t = 0;
+            for (int c = 0; c < chunk; c++) {
+                for (int s = 0; s < g.kernelW(); s++) {
+                    for (int r = 0; r < g.kernelH(); r++, t++) {
+                        tapOffsets[t] = s * cropFloats() + c * channelFloats(g) + r * g.dilationH() * g.outWidth();
+                        tapWeights[t] = (c * g.kernelH() + r) * g.kernelW() + s;
                     }
                 }
             }
-            int perRow = Math.ceilDiv(g.outWidth(), V);
-            vectors = g.outHeight() * perRow;
-            int listed = Math.ceilDiv(vectors, 2 * VECTORS) * 2 * VECTORS;
-            inputStarts = new int[listed];
-            outputStarts = new int[listed];
-            for (int j = 0; j < listed; j++) {
-                int vector = Math.min(j, vectors - 1);
-                int row = vector / perRow;
-                int column = Math.min(vector % perRow * V, g.outWidth() - V);
-                inputStarts[j] = row * paddedWidth + column;
-                outputStarts[j] = row * g.outWidth() + column;
+            int width = g.width();
+            columnsKept = g.outWidth() == width ? new boolean[g.kernelW()][g.height() * width] : null;
+            for (int s = 0; columnsKept != null && s < g.kernelW(); s++) {
+                int shift = s * g.dilationW() - g.padW();
+                for (int i = 0; i < columnsKept[s].length; i++) {
+                    int column = i % width + shift;
+                    columnsKept[s][i] = column >= 0 && column < width;
+                }
             }
+        }
+
+        int cropFloats() {
+            return chunk * channelFloats(g);
+        }
+
+        /** The output plane rounded up to whole vectors. */
+        int paddedPlane() {
+            return Math.ceilDiv(outPlane, V) * V;
+        }
+
+        /** Floats of all crops, and slack for the rounded-up plane's last vector. */
+        int floats() {
+            return g.kernelW() * cropFloats() + V;
+        }
+
+        /** Floats of a chunk of a native input staged into a float[]. */
+        int stagedFloats() {
+            return chunk * g.height() * g.width();
         }
 
         /**
-         * Floats of the padded input: C planes, then slack for the weight gradient's rounded-up
-         * rows (whose extra positions meet zeros in dy, so what they read does not matter).
+         * Copies channels [firstChannel, firstChannel + chunk) of image's input into the crops: crop
+         * s, row h + padH, the columns where column + s·dilW − padW falls inside the input. The rest
+         * stays zero from the part's first fill (a shorter last chunk leaves stale channels
+         * behind, which its taps do not read). A native input is staged into {@code staging}
+         * first, so that one loop over float[] rows does the copying.
          */
-        int inputFloats() {
-            return g.channels() * paddedHeight(g) * g.paddedWidth() + gradientLength() - g.outHeight() * g.paddedWidth()
-                    + g.dilationW() * (g.kernelW() - 1);
-        }
-
-        /** Floats of one filter's dy rows in the gradient: OH rows of the padded width, rounded up to whole vectors. */
-        int gradientLength() {
-            return Math.ceilDiv(g.outHeight() * g.paddedWidth(), V) * V;
-        }
-
-        /** Copies image's channels into the interior of the padded planes (the borders stay zero). */
-        void pad(Operand in, int image, float[] padded) {
-            Operand target = Operand.of(MemorySegment.ofArray(padded));
-            int planeFloats = paddedHeight(g) * g.paddedWidth();
-            for (int c = 0; c < g.channels(); c++) {
-                long from = ((long) image * g.channels() + c) * g.height() * g.width();
-                int to = c * planeFloats + g.padH() * g.paddedWidth() + g.padW();
-                for (int h = 0; h < g.height(); h++, from += g.width(), to += g.paddedWidth()) {
-                    DirectConvolution.copy(in, from, target, to, g.width());
-                }
-            }
-        }
-
-        /** Copies image's dy into rows of the padded width, one filter every {@link #gradientLength} floats. */
-        void copyRows(Operand dy, int image, float[] rows) {
-            Operand target = Operand.of(MemorySegment.ofArray(rows));
-            long from = (long) image * g.filters() * g.outHeight() * g.outWidth();
-            for (int f = 0; f < g.filters(); f++) {
-                int to = f * gradientLength();
-                for (int h = 0; h < g.outHeight(); h++, from += g.outWidth(), to += g.paddedWidth()) {
-                    DirectConvolution.copy(dy, from, target, to, g.outWidth());
-                }
-            }
-        }
-    }
-
-    private static int paddedHeight(DirectConvolution.Geometry g) {
-        return g.height() + 2 * g.padH();
-    }
-
-    /**
-     * Filters f0 and f1 (weights from w0 and w1) over the whole output plane, 4 vectors at a
-     * time: per tap 2 broadcasts and 4 loads feed 8 FMAs. Stores go to out from out0 and out1.
-     */
-    private static void pairKernel(Plane plane, int taps, float[] w, int w0, int w1, float bias0, float bias1,
-                                   float[] in, Operand out, long out0, long out1) {
-        int[] tapOffsets = plane.tapOffsets;
-        int[] inputStarts = plane.inputStarts;
-        int[] outputStarts = plane.outputStarts;
-        float[] outArray = out.array();
-        long base0 = out0 + out.base();
-        long base1 = out1 + out.base();
-        for (int j = 0; j < plane.vectors; j += VECTORS) {
-            int i0 = inputStarts[j];
-            int i1 = inputStarts[j + 1];
-            int i2 = inputStarts[j + 2];
-            int i3 = inputStarts[j + 3];
-            FloatVector c00 = FloatVector.broadcast(S, bias0), c01 = c00, c02 = c00, c03 = c00;
-            FloatVector c10 = FloatVector.broadcast(S, bias1), c11 = c10, c12 = c10, c13 = c10;
-            for (int t = 0; t < taps; t++) {
-                int offset = tapOffsets[t];
-                FloatVector a0 = FloatVector.broadcast(S, w[w0 + t]);
-                FloatVector a1 = FloatVector.broadcast(S, w[w1 + t]);
-                FloatVector b = FloatVector.fromArray(S, in, i0 + offset);
-                c00 = a0.fma(b, c00);
-                c10 = a1.fma(b, c10);
-                b = FloatVector.fromArray(S, in, i1 + offset);
-                c01 = a0.fma(b, c01);
-                c11 = a1.fma(b, c11);
-                b = FloatVector.fromArray(S, in, i2 + offset);
-                c02 = a0.fma(b, c02);
-                c12 = a1.fma(b, c12);
-                b = FloatVector.fromArray(S, in, i3 + offset);
-                c03 = a0.fma(b, c03);
-                c13 = a1.fma(b, c13);
-            }
-            if (outArray != null) {
-                c00.intoArray(outArray, (int) (base0 + outputStarts[j]));
-                c01.intoArray(outArray, (int) (base0 + outputStarts[j + 1]));
-                c02.intoArray(outArray, (int) (base0 + outputStarts[j + 2]));
-                c03.intoArray(outArray, (int) (base0 + outputStarts[j + 3]));
-                c10.intoArray(outArray, (int) (base1 + outputStarts[j]));
-                c11.intoArray(outArray, (int) (base1 + outputStarts[j + 1]));
-                c12.intoArray(outArray, (int) (base1 + outputStarts[j + 2]));
-                c13.intoArray(outArray, (int) (base1 + outputStarts[j + 3]));
+        void fill(Operand in, int image, int firstChannel, float[] cropped, float[] staging) {
+            int channels = Math.min(chunk, g.channels() - firstChannel);
+            int channelInput = g.height() * g.width();
+            long firstFloat = ((long) image * g.channels() + firstChannel) * channelInput;
+            float[] source;
+            int base;
+            if (in.onArray()) {
+                source = in.array();
+                base = (int) (in.base() + firstFloat);
             } else {
-                MemorySegment segment = out.segment();
-                c00.intoMemorySegment(segment, (out0 + outputStarts[j]) * Float.BYTES, ORDER);
-                c01.intoMemorySegment(segment, (out0 + outputStarts[j + 1]) * Float.BYTES, ORDER);
-                c02.intoMemorySegment(segment, (out0 + outputStarts[j + 2]) * Float.BYTES, ORDER);
-                c03.intoMemorySegment(segment, (out0 + outputStarts[j + 3]) * Float.BYTES, ORDER);
-                c10.intoMemorySegment(segment, (out1 + outputStarts[j]) * Float.BYTES, ORDER);
-                c11.intoMemorySegment(segment, (out1 + outputStarts[j + 1]) * Float.BYTES, ORDER);
-                c12.intoMemorySegment(segment, (out1 + outputStarts[j + 2]) * Float.BYTES, ORDER);
-                c13.intoMemorySegment(segment, (out1 + outputStarts[j + 3]) * Float.BYTES, ORDER);
+                source = staging;
+                base = 0;
+                MemorySegment.copy(in.segment(), FLOAT, firstFloat * Float.BYTES, staging, 0, channels * channelInput);
             }
-        }
-    }
-
-    /** The only filter over the whole output plane, 8 vectors at a time: per tap 1 broadcast and 8 loads feed 8 FMAs. */
-    private static void singleFilterKernel(Plane plane, int taps, float[] w, int w0, float bias, float[] in,
-                                           Operand out, long out0) {
-        int[] tapOffsets = plane.tapOffsets;
-        int[] inputStarts = plane.inputStarts;
-        int[] outputStarts = plane.outputStarts;
-        float[] outArray = out.array();
-        long base = out0 + out.base();
-        for (int j = 0; j < plane.vectors; j += 2 * VECTORS) {
-            int i0 = inputStarts[j];
-            int i1 = inputStarts[j + 1];
-            int i2 = inputStarts[j + 2];
-            int i3 = inputStarts[j + 3];
-            int i4 = inputStarts[j + 4];
-            int i5 = inputStarts[j + 5];
-            int i6 = inputStarts[j + 6];
-            int i7 = inputStarts[j + 7];
-            FloatVector c0 = FloatVector.broadcast(S, bias), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0,
-                    c7 = c0;
-            for (int t = 0; t < taps; t++) {
-                int offset = tapOffsets[t];
-                FloatVector a = FloatVector.broadcast(S, w[w0 + t]);
-                c0 = a.fma(FloatVector.fromArray(S, in, i0 + offset), c0);
-                c1 = a.fma(FloatVector.fromArray(S, in, i1 + offset), c1);
-                c2 = a.fma(FloatVector.fromArray(S, in, i2 + offset), c2);
-                c3 = a.fma(FloatVector.fromArray(S, in, i3 + offset), c3);
-                c4 = a.fma(FloatVector.fromArray(S, in, i4 + offset), c4);
-                c5 = a.fma(FloatVector.fromArray(S, in, i5 + offset), c5);
-                c6 = a.fma(FloatVector.fromArray(S, in, i6 + offset), c6);
-                c7 = a.fma(FloatVector.fromArray(S, in, i7 + offset), c7);
-            }
-            if (outArray != null) {
-                c0.intoArray(outArray, (int) (base + outputStarts[j]));
-                c1.intoArray(outArray, (int) (base + outputStarts[j + 1]));
-                c2.intoArray(outArray, (int) (base + outputStarts[j + 2]));
-                c3.intoArray(outArray, (int) (base + outputStarts[j + 3]));
-                c4.intoArray(outArray, (int) (base + outputStarts[j + 4]));
-                c5.intoArray(outArray, (int) (base + outputStarts[j + 5]));
-                c6.intoArray(outArray, (int) (base + outputStarts[j + 6]));
-                c7.intoArray(outArray, (int) (base + outputStarts[j + 7]));
-            } else {
-                MemorySegment segment = out.segment();
-                c0.intoMemorySegment(segment, (out0 + outputStarts[j]) * Float.BYTES, ORDER);
-                c1.intoMemorySegment(segment, (out0 + outputStarts[j + 1]) * Float.BYTES, ORDER);
-                c2.intoMemorySegment(segment, (out0 + outputStarts[j + 2]) * Float.BYTES, ORDER);
-                c3.intoMemorySegment(segment, (out0 + outputStarts[j + 3]) * Float.BYTES, ORDER);
-                c4.intoMemorySegment(segment, (out0 + outputStarts[j + 4]) * Float.BYTES, ORDER);
-                c5.intoMemorySegment(segment, (out0 + outputStarts[j + 5]) * Float.BYTES, ORDER);
-                c6.intoMemorySegment(segment, (out0 + outputStarts[j + 6]) * Float.BYTES, ORDER);
-                c7.intoMemorySegment(segment, (out0 + outputStarts[j + 7]) * Float.BYTES, ORDER);
+            int outWidth = g.outWidth();
+            int width = g.width();
+            for (int s = 0; s < g.kernelW(); s++) {
+                int shift = s * g.dilationW() - g.padW();
+                int firstColumn = Math.max(0, -shift);
+                int length = Math.min(outWidth, width - shift) - firstColumn;
+                for (int c = 0; length > 0 && c < channels; c++) {
+                    int from = base + c * channelInput;
+                    int to = s * cropFloats() + c * channelFloats(g) + g.padH() * outWidth;
+                    if (columnsKept != null && channelInput - Math.abs(shift) >= V) {
+                        // Rows as wide as the input's: one flat copy shifted by `shift`, the columns
+                        // it would fill from the neighbouring row masked to zero. Row by row, C2's
+                        // set-up of loops of 3–4 vectors cost more than the copying.
+                        int first = firstColumn;
+                        int end = channelInput - Math.max(0, shift);
+                        copyMasked(source, from + first + shift, cropped, to + first, columnsKept[s], first, end - first);
+                    } else {
+                        copyRows(source, from + firstColumn + shift, width, cropped, to + firstColumn, outWidth,
+                                g.height(), length);
+                    }
+                }
             }
         }
     }
 
     /**
-     * partial[4 filters][3 taps] += Σ_q dyRows[row_f + q]·in[q + offset_t] over the {@code length}
-     * positions of one image (12 vector accumulators, 7 loads per 12 FMAs), the partial's filter
-     * rows {@code stride} floats apart, each entry a vector of lane sums.
+     * to[j] = keep[j] ? from[j] : 0 for {@code length} floats (at least one vector) from the given
+     * starts: whole vectors, the last ending at the end (overlapping, rewriting the same values).
      */
-    private static void gradientKernel(int length, float[] dyRows, int row0, int row1, int row2, int row3,
+    private static void copyMasked(float[] from, int fromAt, float[] to, int toAt, boolean[] keep, int keepAt,
+                                   int length) {
+        FloatVector zero = FloatVector.zero(S);
+        int last = length - V;
+        for (int j = 0; ; j = Math.min(j + V, last)) {
+            zero.blend(FloatVector.fromArray(S, from, fromAt + j), VectorMask.fromArray(S, keep, keepAt + j))
+                    .intoArray(to, toAt + j);
+            if (j == last) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * {@code rows} rows of {@code length} floats, {@code fromStride} and {@code toStride} apart:
+     * whole vectors, the last ending at the row's end (overlapping, rewriting the same values);
+     * single floats below one vector.
+     */
+    private static void copyRows(float[] from, int fromAt, int fromStride, float[] to, int toAt, int toStride,
+                                 int rows, int length) {
+        int last = length - V;
+        for (int h = 0; h < rows; h++, fromAt += fromStride, toAt += toStride) {
+            if (last < 0) {
+                System.arraycopy(from, fromAt, to, toAt, length);
+                continue;
+            }
+            for (int j = 0; j < last; j += V) {
+                FloatVector.fromArray(S, from, fromAt + j).intoArray(to, toAt + j);
+            }
+            FloatVector.fromArray(S, from, fromAt + last).intoArray(to, toAt + last);
+        }
+    }
+
+    /**
+     * partial[4 filters][3 taps] += Σ_q dy[row_f + q]·in[q + offset_t] over the {@code length}
+     * positions of one plane (12 vector accumulators, 7 loads per 12 FMAs; positions past the last
+     * whole vector added in scalar to lane 0), the partial's filter rows {@code stride} floats apart.
+     */
+    private static void gradientKernel(int length, float[] dy, int row0, int row1, int row2, int row3,
                                        float[] in, int offset0, int offset1, int offset2,
                                        float[] partial, int at, int stride) {
         FloatVector s00 = FloatVector.zero(S), s01 = s00, s02 = s00, s10 = s00, s11 = s00, s12 = s00,
                 s20 = s00, s21 = s00, s22 = s00, s30 = s00, s31 = s00, s32 = s00;
-        for (int q = 0; q < length; q += V) {
+        int bound = length - length % V;
+        for (int q = 0; q < bound; q += V) {
             FloatVector x0 = FloatVector.fromArray(S, in, q + offset0);
             FloatVector x1 = FloatVector.fromArray(S, in, q + offset1);
             FloatVector x2 = FloatVector.fromArray(S, in, q + offset2);
-            FloatVector d = FloatVector.fromArray(S, dyRows, row0 + q);
+            FloatVector d = FloatVector.fromArray(S, dy, row0 + q);
             s00 = d.fma(x0, s00);
             s01 = d.fma(x1, s01);
             s02 = d.fma(x2, s02);
-            d = FloatVector.fromArray(S, dyRows, row1 + q);
+            d = FloatVector.fromArray(S, dy, row1 + q);
             s10 = d.fma(x0, s10);
             s11 = d.fma(x1, s11);
             s12 = d.fma(x2, s12);
-            d = FloatVector.fromArray(S, dyRows, row2 + q);
+            d = FloatVector.fromArray(S, dy, row2 + q);
             s20 = d.fma(x0, s20);
             s21 = d.fma(x1, s21);
             s22 = d.fma(x2, s22);
-            d = FloatVector.fromArray(S, dyRows, row3 + q);
+            d = FloatVector.fromArray(S, dy, row3 + q);
             s30 = d.fma(x0, s30);
             s31 = d.fma(x1, s31);
             s32 = d.fma(x2, s32);
         }
-        accumulate(partial, at, s00);
-        accumulate(partial, at + V, s01);
-        accumulate(partial, at + 2 * V, s02);
-        accumulate(partial, at + stride, s10);
-        accumulate(partial, at + stride + V, s11);
-        accumulate(partial, at + stride + 2 * V, s12);
-        accumulate(partial, at + 2 * stride, s20);
-        accumulate(partial, at + 2 * stride + V, s21);
-        accumulate(partial, at + 2 * stride + 2 * V, s22);
-        accumulate(partial, at + 3 * stride, s30);
-        accumulate(partial, at + 3 * stride + V, s31);
-        accumulate(partial, at + 3 * stride + 2 * V, s32);
+        // Merged here, not in a helper: a vector passed to a call C2 does not inline is boxed.
+        FloatVector.fromArray(S, partial, at).add(s00).intoArray(partial, at);
+        FloatVector.fromArray(S, partial, at + V).add(s01).intoArray(partial, at + V);
+        FloatVector.fromArray(S, partial, at + 2 * V).add(s02).intoArray(partial, at + 2 * V);
+        int at1 = at + stride;
+        FloatVector.fromArray(S, partial, at1).add(s10).intoArray(partial, at1);
+        FloatVector.fromArray(S, partial, at1 + V).add(s11).intoArray(partial, at1 + V);
+        FloatVector.fromArray(S, partial, at1 + 2 * V).add(s12).intoArray(partial, at1 + 2 * V);
+        int at2 = at + 2 * stride;
+        FloatVector.fromArray(S, partial, at2).add(s20).intoArray(partial, at2);
+        FloatVector.fromArray(S, partial, at2 + V).add(s21).intoArray(partial, at2 + V);
+        FloatVector.fromArray(S, partial, at2 + 2 * V).add(s22).intoArray(partial, at2 + 2 * V);
+        int at3 = at + 3 * stride;
+        FloatVector.fromArray(S, partial, at3).add(s30).intoArray(partial, at3);
+        FloatVector.fromArray(S, partial, at3 + V).add(s31).intoArray(partial, at3 + V);
+        FloatVector.fromArray(S, partial, at3 + 2 * V).add(s32).intoArray(partial, at3 + 2 * V);
+        if (bound < length) {
+            int[] rows = {row0, row1, row2, row3};
+            int[] offsets = {offset0, offset1, offset2};
+            for (int f = 0; f < GRADIENT_FILTERS; f++) {
+                for (int t = 0; t < GRADIENT_TAPS; t++) {
+                    float tail = 0f;
+                    for (int q = bound; q < length; q++) {
+                        tail += dy[rows[f] + q] * in[q + offsets[t]];
+                    }
+                    partial[at + f * stride + t * V] += tail;
+                }
+            }
+        }
     }
 
-    private static void accumulate(float[] partial, int at, FloatVector value) {
-        FloatVector.fromArray(S, partial, at).add(value).intoArray(partial, at);
-    }
-
-    /** partial[at..at+V) += the lane sums of {@code length} floats of rows from {@code from} (a multiple of V). */
+    /** partial[at..at+V) += the lane sums of {@code length} floats of rows from {@code from} (the tail in lane 0). */
     private static void addSum(float[] rows, int from, int length, float[] partial, int at) {
         FloatVector sum0 = FloatVector.zero(S);
         FloatVector sum1 = FloatVector.zero(S);
@@ -433,9 +537,13 @@ final class RowConvolution {
             sum0 = sum0.add(FloatVector.fromArray(S, rows, from + q));
             sum1 = sum1.add(FloatVector.fromArray(S, rows, from + q + V));
         }
-        if (q < length) {
+        if (q + V <= length) {
             sum0 = sum0.add(FloatVector.fromArray(S, rows, from + q));
+            q += V;
         }
-        accumulate(partial, at, sum0.add(sum1));
+        FloatVector.fromArray(S, partial, at).add(sum0.add(sum1)).intoArray(partial, at);
+        for (; q < length; q++) {
+            partial[at] += rows[from + q];
+        }
     }
 }
