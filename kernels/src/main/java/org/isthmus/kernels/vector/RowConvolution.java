@@ -21,8 +21,10 @@ import org.isthmus.kernels.Parallelism;
  * same flat index plus a fixed offset, for any padding and dilation. The kernels run over q with
  * whole vectors and loop-invariant offsets (bounds checks hoisted, no masks, no wasted columns),
  * a block of taps at a time, adding into the output plane, which stays in L1 between blocks:
- * 2 filters × 3 taps (each loaded input feeds 2 FMAs) or 1 filter × 6 taps. Each FMA chain is
- * as short as a block, so the FMA latency is hidden without many registers.
+ * 2 filters × 3 taps (each loaded input feeds 2 FMAs) or 1 filter × 9 taps (in chains of 3).
+ * Each FMA chain is as short as a block, so the FMA latency is hidden without many registers.
+ * Images are cropped a chunk of channels at a time, so that the crops stay in L1 (the
+ * backward-data pass of a first layer crops dy's 32 channels).
  *
  * <p>The weight gradient works on the same crops: dw[k][tap] = Σ_q dy[k][q]·crop[q + offset(tap)],
  * a dot product with dy read in place; 4 filters × 3 taps of vector partial sums per image, added
@@ -44,7 +46,7 @@ final class RowConvolution {
     private static final int FILTER_BLOCK = 8;
     /** Taps per pass of the 2-filter kernel (6 weights in registers) and of the 1-filter kernel. */
     private static final int PAIR_TAPS = 3;
-    private static final int SINGLE_TAPS = 6;
+    private static final int SINGLE_TAPS = 9;
     /** Floats of one chunk of crops (24 KiB), so that the kernels read them from L1. */
     private static final int CROP_FLOATS = 6 * 1024;
     /** Gradient kernel block: filters × taps of vector partial sums. */
@@ -160,7 +162,7 @@ final class RowConvolution {
         }
     }
 
-    /** The filter from w0 over the output plane at at0: the bias first when {@code first}, then the chunk's taps, 6 at a time. */
+    /** The filter from w0 over the output plane at at0: the bias first when {@code first}, then the chunk's taps, 9 at a time. */
     private static void singlePlane(Crops crops, int taps, boolean first, float[] w, int w0, float bias, float[] in,
                                     float[] out, int at0) {
         int[] offsets = crops.tapOffsets;
@@ -171,9 +173,7 @@ final class RowConvolution {
         }
         int t = 0;
         for (; t + SINGLE_TAPS <= taps; t += SINGLE_TAPS) {
-            singleKernel(length, in, offsets[t], offsets[t + 1], offsets[t + 2], offsets[t + 3], offsets[t + 4],
-                    offsets[t + 5], w[w0 + weights[t]], w[w0 + weights[t + 1]], w[w0 + weights[t + 2]],
-                    w[w0 + weights[t + 3]], w[w0 + weights[t + 4]], w[w0 + weights[t + 5]], out, at0);
+            singleKernel(length, in, offsets, t, w, w0, weights, out, at0);
         }
         for (; t < taps; t++) {
             singleTapKernel(length, in, offsets[t], w[w0 + weights[t]], out, at0);
@@ -213,19 +213,29 @@ final class RowConvolution {
         }
     }
 
-    /** out[q] += Σ of 6 taps, over {@code length} floats (whole vectors): two chains of 3, added. */
-    private static void singleKernel(int length, float[] in, int o0, int o1, int o2, int o3, int o4, int o5,
-                                     float w0, float w1, float w2, float w3, float w4, float w5, float[] out, int at) {
-        FloatVector a0 = FloatVector.broadcast(S, w0), a1 = FloatVector.broadcast(S, w1),
-                a2 = FloatVector.broadcast(S, w2), a3 = FloatVector.broadcast(S, w3),
-                a4 = FloatVector.broadcast(S, w4), a5 = FloatVector.broadcast(S, w5);
+    /** out[q] += Σ of 9 taps, over {@code length} floats (whole vectors): three chains of 3, added. */
+    private static void singleKernel(int length, float[] in, int[] offsets, int t, float[] w, int w0, int[] weights,
+                                     float[] out, int at) {
+        int o0 = offsets[t], o1 = offsets[t + 1], o2 = offsets[t + 2], o3 = offsets[t + 3], o4 = offsets[t + 4],
+                o5 = offsets[t + 5], o6 = offsets[t + 6], o7 = offsets[t + 7], o8 = offsets[t + 8];
+        FloatVector a0 = FloatVector.broadcast(S, w[w0 + weights[t]]);
+        FloatVector a1 = FloatVector.broadcast(S, w[w0 + weights[t + 1]]);
+        FloatVector a2 = FloatVector.broadcast(S, w[w0 + weights[t + 2]]);
+        FloatVector a3 = FloatVector.broadcast(S, w[w0 + weights[t + 3]]);
+        FloatVector a4 = FloatVector.broadcast(S, w[w0 + weights[t + 4]]);
+        FloatVector a5 = FloatVector.broadcast(S, w[w0 + weights[t + 5]]);
+        FloatVector a6 = FloatVector.broadcast(S, w[w0 + weights[t + 6]]);
+        FloatVector a7 = FloatVector.broadcast(S, w[w0 + weights[t + 7]]);
+        FloatVector a8 = FloatVector.broadcast(S, w[w0 + weights[t + 8]]);
         for (int q = 0; q < length; q += V) {
             FloatVector first = a0.fma(FloatVector.fromArray(S, in, q + o0),
                     a1.fma(FloatVector.fromArray(S, in, q + o1),
                             a2.fma(FloatVector.fromArray(S, in, q + o2), FloatVector.fromArray(S, out, at + q))));
             FloatVector second = a3.fma(FloatVector.fromArray(S, in, q + o3),
                     a4.fma(FloatVector.fromArray(S, in, q + o4), FloatVector.fromArray(S, in, q + o5).mul(a5)));
-            first.add(second).intoArray(out, at + q);
+            FloatVector third = a6.fma(FloatVector.fromArray(S, in, q + o6),
+                    a7.fma(FloatVector.fromArray(S, in, q + o7), FloatVector.fromArray(S, in, q + o8).mul(a8)));
+            first.add(second.add(third)).intoArray(out, at + q);
         }
     }
 
@@ -436,13 +446,12 @@ final class RowConvolution {
                                    int length) {
         FloatVector zero = FloatVector.zero(S);
         int last = length - V;
-        for (int j = 0; ; j = Math.min(j + V, last)) {
+        for (int j = 0; j < last; j += V) {
             zero.blend(FloatVector.fromArray(S, from, fromAt + j), VectorMask.fromArray(S, keep, keepAt + j))
                     .intoArray(to, toAt + j);
-            if (j == last) {
-                return;
-            }
         }
+        zero.blend(FloatVector.fromArray(S, from, fromAt + last), VectorMask.fromArray(S, keep, keepAt + last))
+                .intoArray(to, toAt + last);
     }
 
     /**
