@@ -76,7 +76,18 @@ class ConvolutionTest {
                 new ConvCase("rectangular, mixed stride and dilation", new Conv2dShape(2, 3, 10, 7, 4, 3, 2, 2, 1, 1, 0, 1, 3)),
                 new ConvCase("odd sizes, 5x3 kernel", new Conv2dShape(3, 5, 13, 17, 7, 5, 3, 1, 1, 2, 1, 1, 1)),
                 new ConvCase("stride 3x1, dilation 1x2", new Conv2dShape(2, 4, 12, 11, 6, 2, 3, 3, 1, 0, 2, 1, 2)),
-                new ConvCase("kernel as large as the padded input", new Conv2dShape(2, 3, 4, 5, 2, 6, 5, 1, 1, 1, 0, 1, 1)));
+                new ConvCase("kernel as large as the padded input", new Conv2dShape(2, 3, 4, 5, 2, 6, 5, 1, 1, 1, 0, 1, 1)),
+                // Row kernels (few taps or few filters): output rows of one vector and a tail, odd
+                // filter counts, padding 0/1/2, dilation, and rows narrower than a vector (other paths).
+                new ConvCase("rows: one filter, 5x7 padded 2", new Conv2dShape(1, 1, 5, 7, 1, 3, 3, 1, 1, 2, 2, 1, 1)),
+                new ConvCase("rows: 5x7 padded 1, narrower than a vector", new Conv2dShape(1, 1, 5, 7, 3, 3, 3, 1, 1, 1, 1, 1, 1)),
+                new ConvCase("rows: C=2, 17x13, 33 filters", new Conv2dShape(3, 2, 17, 13, 33, 3, 3, 1, 1, 1, 1, 1, 1)),
+                new ConvCase("rows: C=3, 13x17, dilation 2, padding 2", new Conv2dShape(2, 3, 13, 17, 3, 3, 3, 1, 1, 2, 2, 2, 2)),
+                new ConvCase("rows: C=1, 9x12, 2x3 kernel, no padding, dilation 2x1",
+                        new Conv2dShape(2, 1, 9, 12, 5, 2, 3, 1, 1, 0, 0, 2, 1)),
+                new ConvCase("3x2x17x13, stride 2, 3 filters", new Conv2dShape(3, 2, 17, 13, 3, 3, 3, 2, 2, 1, 1, 1, 1)),
+                new ConvCase("rows: C=2, 20x20, 35 filters, enough work for two threads",
+                        new Conv2dShape(9, 2, 20, 20, 35, 3, 3, 1, 1, 1, 1, 1, 1)));
     }
 
     /** The optimized backends, or an assumption failure when only the reference is available. */
@@ -219,7 +230,8 @@ class ConvolutionTest {
                 square("3x3 pad 1", 2, 2, 5, 3, 3, 1, 1, 1),
                 square("stride 2", 1, 2, 6, 2, 3, 2, 1, 1),
                 new ConvCase("rectangular, dilation 2", new Conv2dShape(1, 2, 6, 7, 3, 2, 3, 1, 1, 1, 1, 2, 2)),
-                square("padding beyond the kernel", 1, 1, 3, 2, 2, 1, 2, 1));
+                square("padding beyond the kernel", 1, 1, 3, 2, 2, 1, 2, 1),
+                square("rows: C=1, 8x8", 1, 1, 8, 3, 3, 1, 1, 1));
         return KernelChecks.backends().flatMap(backend -> small.stream()
                 .map(c -> Arguments.of(Named.of(backend.name(), backend), c)));
     }

@@ -21,6 +21,7 @@ final class ConvolutionWorkspace {
 
     private MemorySegment packedWeights = MemorySegment.NULL;
     private float[] bias = new float[0];
+    private float[] weights = new float[0];
     private MemorySegment[] bandInputs = new MemorySegment[0];
     private float[][] bandOutputs = new float[0][];
     private MemorySegment[] panels = new MemorySegment[0];
@@ -54,6 +55,14 @@ final class ConvolutionWorkspace {
             Arrays.fill(bias, 0, length, 0f);
         }
         return bias;
+    }
+
+    /** A float[] of at least {@code length} for weights in the layout a kernel reads (contents undefined). */
+    float[] weights(int length) {
+        if (weights.length < length) {
+            weights = new float[length];
+        }
+        return weights;
     }
 
     /** Makes {@code parts} band inputs, band outputs and tap panels of the given sizes available. */
@@ -124,6 +133,23 @@ final class ConvolutionWorkspace {
             packedGradients[p] = atLeast(packedGradients[p], packedFloats);
             tiles[p] = atLeast(tiles[p], (long) VectorGemm.MR * VectorGemm.NR);
             partials[p] = atLeast(partials[p], partialFloats);
+        }
+    }
+
+    /**
+     * Makes {@code parts} sets of {@link RowConvolution} buffers available: a padded image
+     * (the crops, {@link #gradientInput}), an output or dy buffer ({@link #bandOutput}), vector partial
+     * sums ({@link #partial}) and a staged image ({@link #image}).
+     */
+    void reserveRows(int parts, int inputFloats, int bufferFloats, int partialFloats, int imageFloats) {
+        reserveArrayInputs(parts, inputFloats);
+        bandOutputs = Arrays.copyOf(bandOutputs, Math.max(parts, bandOutputs.length));
+        partials = Arrays.copyOf(partials, Math.max(parts, partials.length));
+        images = Arrays.copyOf(images, Math.max(parts, images.length));
+        for (int p = 0; p < parts; p++) {
+            bandOutputs[p] = atLeast(bandOutputs[p], bufferFloats);
+            partials[p] = atLeast(partials[p], partialFloats);
+            images[p] = atLeast(images[p], imageFloats);
         }
     }
 

@@ -20,9 +20,10 @@ import org.isthmus.kernels.Parallelism;
  * <ul>
  * <li>{@link #run}: for each tile of {@link #TILE_WIDTH} positions the inputs of every tap are
  *     gathered into a contiguous panel, and {@link #microKernel} computes {@value #TILE_ROWS}
- *     filters × TILE_WIDTH positions from it (fewer than {@value #TILE_ROWS} filters:
- *     {@link #singleFilterKernel}). The forward pass runs it on x with w; the backward-data pass
- *     on dy with w transposed and flipped.</li>
+ *     filters × TILE_WIDTH positions from it. The forward pass runs it on x with w; the
+ *     backward-data pass on dy with w transposed and flipped. Layers with few taps or fewer
+ *     filters than a tile go to {@link RowConvolution} instead (this tile is left for them only
+ *     when an output row is narrower than a vector).</li>
  * <li>{@link #weightGradient}: dwᵀ = in-at-tap-offsets · dyᵀ on sgemm's narrow micro-kernel.</li>
  * </ul>
  * Work is cut into bands of output rows of one image, spread over the threads.
@@ -42,8 +43,6 @@ final class DirectConvolution {
     private static final int BAND_OUTPUT_FLOATS = 1 << 14;
     /** Taps gathered into one panel: 256 × TILE_WIDTH floats (24 KiB at V = 8) stay in L1. */
     static final int TAP_CHUNK = 256;
-    /** Tiles the single-filter kernel computes at once: 9 vector accumulators. */
-    static final int FEW_FILTER_TILES = 3;
     /** Parts per thread, claimed one by one, so that a late thread takes fewer. */
     private static final int PARTS_PER_THREAD = 4;
 
@@ -132,17 +131,11 @@ final class DirectConvolution {
         int units = g.batch() * g.bands();
         int parts = threads == 1 ? 1 : Math.min(units, threads * PARTS_PER_THREAD);
         int[] tapOffsets = tapOffsets(g);
-        boolean fewFilters = g.filters() < TILE_ROWS;
         workspace.reserveBands(parts, g.bandInputFloats(), g.bandOutputFloats(), (long) TAP_CHUNK * TILE_WIDTH);
-        if (fewFilters) {
-            // The single-filter kernel computes FEW_FILTER_TILES tiles at a time: slack for the last group.
-            workspace.reserveArrayInputs(parts, Math.toIntExact(g.bandInputFloats() + (FEW_FILTER_TILES - 1) * TILE_WIDTH));
-        }
         Parallelism.run(parts, part -> {
             int first = (int) ((long) part * units / parts);
             int last = (int) ((long) (part + 1) * units / parts);
-            MemorySegment paddedInput = fewFilters ? MemorySegment.ofArray(workspace.gradientInput(part))
-                    : workspace.bandInput(part);
+            MemorySegment paddedInput = workspace.bandInput(part);
             float[] bandOutput = workspace.bandOutput(part);
             MemorySegment panel = workspace.panel(part);
             for (int unit = first; unit < last; unit++) {
@@ -150,11 +143,7 @@ final class DirectConvolution {
                 int firstRow = unit % g.bands() * g.bandRows();
                 int rows = Math.min(g.bandRows(), g.outHeight() - firstRow);
                 padBand(g, in, image, firstRow, rows, paddedInput);
-                if (fewFilters) {
-                    computeBandFewFilters(g, workspace.gradientInput(part), packedWeights, tapOffsets, bias, bandOutput);
-                } else {
-                    computeBand(g, paddedInput, packedWeights, tapOffsets, bias, panel, bandOutput);
-                }
+                computeBand(g, paddedInput, packedWeights, tapOffsets, bias, panel, bandOutput);
                 copyOut(g, bandOutput, image, firstRow, rows, out);
             }
         });
@@ -334,59 +323,6 @@ final class DirectConvolution {
                 }
             }
         }
-    }
-
-    /**
-     * The band for fewer than TILE_ROWS filters (the backward-data pass of a first layer, whose
-     * "filters" are the image's 1–3 channels), where a 4-filter tile would waste most of its
-     * FMAs: one filter at a time, FEW_FILTER_TILES tiles of positions at once, each tap one
-     * broadcast weight and 3·FEW_FILTER_TILES loads straight from the padded input (a float[]:
-     * its bounds check per load is two compares, a segment's costs more). A group that runs past
-     * the band writes into the next filter's row (computed after it) or the padded filters' rows.
-     */
-    private static void computeBandFewFilters(Geometry g, float[] in, MemorySegment weights, int[] tapOffsets,
-                                              float[] bias, float[] output) {
-        int taps = g.taps();
-        int rowLength = g.bandTiles() * TILE_WIDTH;
-        for (int f = 0; f < g.filters(); f++) {
-            for (int t = 0; t < g.bandTiles(); t += FEW_FILTER_TILES) {
-                singleFilterKernel(taps, weights, (long) f * Float.BYTES, in, t * TILE_WIDTH, tapOffsets, bias[f],
-                        output, f * rowLength + t * TILE_WIDTH);
-            }
-        }
-    }
-
-    /**
-     * out[9 vectors] = bias + Σ_tap w[tap]·in[position + offset(tap)], the weights read from the
-     * first packed block (TILE_ROWS floats a tap) from {@code wBase}.
-     */
-    static void singleFilterKernel(int taps, MemorySegment w, long wBase, float[] in, int position, int[] tapOffsets,
-                                   float bias, float[] out, int outBase) {
-        FloatVector c0 = FloatVector.broadcast(S, bias), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0,
-                c8 = c0;
-        long wi = wBase;
-        for (int tap = 0; tap < taps; tap++, wi += TILE_ROWS * Float.BYTES) {
-            FloatVector a = FloatVector.broadcast(S, w.get(FLOAT, wi));
-            int at = position + tapOffsets[tap] / Float.BYTES;
-            c0 = a.fma(FloatVector.fromArray(S, in, at), c0);
-            c1 = a.fma(FloatVector.fromArray(S, in, at + V), c1);
-            c2 = a.fma(FloatVector.fromArray(S, in, at + 2 * V), c2);
-            c3 = a.fma(FloatVector.fromArray(S, in, at + 3 * V), c3);
-            c4 = a.fma(FloatVector.fromArray(S, in, at + 4 * V), c4);
-            c5 = a.fma(FloatVector.fromArray(S, in, at + 5 * V), c5);
-            c6 = a.fma(FloatVector.fromArray(S, in, at + 6 * V), c6);
-            c7 = a.fma(FloatVector.fromArray(S, in, at + 7 * V), c7);
-            c8 = a.fma(FloatVector.fromArray(S, in, at + 8 * V), c8);
-        }
-        c0.intoArray(out, outBase);
-        c1.intoArray(out, outBase + V);
-        c2.intoArray(out, outBase + 2 * V);
-        c3.intoArray(out, outBase + 3 * V);
-        c4.intoArray(out, outBase + 4 * V);
-        c5.intoArray(out, outBase + 5 * V);
-        c6.intoArray(out, outBase + 6 * V);
-        c7.intoArray(out, outBase + 7 * V);
-        c8.intoArray(out, outBase + 8 * V);
     }
 
     /** panel[tap − firstTap] = the TILE_WIDTH inputs from {@code position} that tap reads. */

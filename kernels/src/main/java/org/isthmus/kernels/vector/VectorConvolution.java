@@ -16,7 +16,9 @@ import org.isthmus.kernels.Segments;
  * Convolution on the Vector API. Stride 1 (the usual 3×3 layers) runs {@link DirectConvolution}
  * for every pass: no im2col matrix, the padded input is the GEMM's B operand (backward data as
  * a convolution of dy with the flipped weights; the weight gradient only from
- * {@link #MIN_GRADIENT_TAPS} taps). Strided convolutions and the remaining cases build im2col
+ * {@link #MIN_GRADIENT_TAPS} taps). Layers with few taps (a first layer's C·3·3) or few filters
+ * (its backward-data pass) run {@link RowConvolution} instead, whose kernels sweep output rows
+ * and store straight into the output. Strided convolutions and the remaining cases build im2col
  * bands ({@link Im2col}) and call {@link VectorGemm#sgemm} per band of one image: the output of
  * one image is a K × OH·OW matrix in NCHW, so a GEMM over several images would need a transpose
  * after it. Images are spread over the threads; sgemm may split its own product further when
@@ -45,7 +47,22 @@ final class VectorConvolution implements ConvolutionKernels {
         ConvolutionWorkspace workspace = ConvolutionWorkspace.acquire();
         try {
             DirectConvolution.Geometry direct = forwardGeometry(shape);
-            if (shape.strideH() == 1 && shape.strideW() == 1 && DirectConvolution.suits(direct)) {
+            boolean strideOne = shape.strideH() == 1 && shape.strideW() == 1;
+            if (strideOne && RowConvolution.serves(direct)) {
+                Operand weights = Operand.of(w);
+                float[] rowBias = null;
+                if (bias != null) {
+                    rowBias = workspace.bias(shape.outChannels());
+                    MemorySegment.copy(bias, FLOAT, 0, rowBias, 0, shape.outChannels());
+                }
+                if (weights.onArray()) {
+                    RowConvolution.run(direct, x, weights.array(), weights.base(), rowBias, y, workspace, threads);
+                } else {
+                    float[] copy = workspace.weights((int) shape.weightSize());
+                    MemorySegment.copy(w, FLOAT, 0, copy, 0, (int) shape.weightSize());
+                    RowConvolution.run(direct, x, copy, 0, rowBias, y, workspace, threads);
+                }
+            } else if (strideOne && DirectConvolution.suits(direct)) {
                 MemorySegment packed = packWeights(direct, w, false, workspace);
                 float[] paddedBias = workspace.bias(direct.paddedFilters());
                 if (bias != null) {
@@ -73,7 +90,10 @@ final class VectorConvolution implements ConvolutionKernels {
                     : new DirectConvolution.Geometry(shape.batch(), shape.outChannels(), shape.outHeight(),
                     shape.outWidth(), shape.inChannels(), shape.kernelHeight(), shape.kernelWidth(), padH, padW,
                     shape.dilationH(), shape.dilationW());
-            if (shape.strideH() == 1 && shape.strideW() == 1 && transposed != null && DirectConvolution.suits(transposed)) {
+            boolean strideOne = shape.strideH() == 1 && shape.strideW() == 1;
+            if (strideOne && transposed != null && RowConvolution.serves(transposed)) {
+                RowConvolution.run(transposed, dy, flippedWeights(shape, w, workspace), 0, null, dx, workspace, threads);
+            } else if (strideOne && transposed != null && DirectConvolution.suits(transposed)) {
                 MemorySegment packed = packWeights(transposed, w, true, workspace);
                 DirectConvolution.run(transposed, dy, packed, workspace.bias(transposed.paddedFilters()), dx,
                         workspace, threads);
@@ -90,10 +110,15 @@ final class VectorConvolution implements ConvolutionKernels {
                                       MemorySegment dBias) {
         int threads = threads(shape, x, dy, dw, dBias);
         ConvolutionWorkspace workspace = ConvolutionWorkspace.acquire();
+        boolean biasSummed = false;
         try {
             DirectConvolution.Geometry direct = forwardGeometry(shape);
-            if (shape.strideH() == 1 && shape.strideW() == 1 && DirectConvolution.suits(direct)
-                    && direct.taps() >= MIN_GRADIENT_TAPS) {
+            boolean strideOne = shape.strideH() == 1 && shape.strideW() == 1;
+            if (strideOne && RowConvolution.suits(direct) && direct.taps() <= RowConvolution.MAX_TAPS) {
+                // Sums dBias from the dy rows it copies anyway: a second pass over dy would cost as much again.
+                RowConvolution.weightGradient(direct, x, dy, dw, dBias, workspace, threads);
+                biasSummed = true;
+            } else if (strideOne && DirectConvolution.suits(direct) && direct.taps() >= MIN_GRADIENT_TAPS) {
                 DirectConvolution.weightGradient(direct, x, dy, dw, workspace, threads);
             } else {
                 backwardWeightsByGemm(shape, x, dy, dw, workspace, threads);
@@ -101,7 +126,7 @@ final class VectorConvolution implements ConvolutionKernels {
         } finally {
             workspace.release();
         }
-        if (dBias != null) {
+        if (dBias != null && !biasSummed) {
             biasGradient(shape, dy, dBias, threads);
         }
     }
@@ -125,6 +150,27 @@ final class VectorConvolution implements ConvolutionKernels {
         return new DirectConvolution.Geometry(shape.batch(), shape.inChannels(), shape.inHeight(), shape.inWidth(),
                 shape.outChannels(), shape.kernelHeight(), shape.kernelWidth(), shape.padH(), shape.padW(),
                 shape.dilationH(), shape.dilationW());
+    }
+
+    /**
+     * w transposed and flipped for the backward-data pass as a convolution ({@link RowConvolution}'s
+     * layout, OIHW): filter c, tap (k, r, s) holds w[k][c][kH − 1 − r][kW − 1 − s].
+     */
+    private static float[] flippedWeights(Conv2dShape shape, MemorySegment w, ConvolutionWorkspace workspace) {
+        int channels = shape.inChannels();
+        int filters = shape.outChannels();
+        int kernelTaps = shape.kernelHeight() * shape.kernelWidth();
+        float[] flipped = workspace.weights((int) shape.weightSize());
+        for (int k = 0; k < filters; k++) {
+            for (int c = 0; c < channels; c++) {
+                long from = ((long) k * channels + c) * kernelTaps;
+                int to = (c * filters + k) * kernelTaps + kernelTaps - 1;
+                for (int t = 0; t < kernelTaps; t++) {
+                    flipped[to - t] = w.getAtIndex(FLOAT, from + t);
+                }
+            }
+        }
+        return flipped;
     }
 
     /**
