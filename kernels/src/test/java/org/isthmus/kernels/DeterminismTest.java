@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.Function;
@@ -28,22 +30,48 @@ class DeterminismTest {
         SplittableRandom random = new SplittableRandom(TestSeeds.forCase(java.util.List.of("determinism")));
         float[] row = KernelChecks.uniform(random, 100_003, -1, 1);
         float[] matrix = KernelChecks.uniform(random, 64 * 257, -1, 1);
-        return KernelChecks.backends().flatMap(backend -> Stream.of(
-                Arguments.of(Named.of(backend.name(), backend), Named.of("sum of one long row", (Function<Backend, float[]>) b -> {
-                    float[] y = new float[1];
-                    b.sum(MemorySegment.ofArray(row), MemorySegment.ofArray(y), 1, row.length, 1);
-                    return y;
-                })),
-                Arguments.of(Named.of(backend.name(), backend), Named.of("mean of 64 rows", (Function<Backend, float[]>) b -> {
-                    float[] y = new float[64];
-                    b.mean(MemorySegment.ofArray(matrix), MemorySegment.ofArray(y), 64, 257, 1);
-                    return y;
-                })),
-                Arguments.of(Named.of(backend.name(), backend), Named.of("variance of 64 rows", (Function<Backend, float[]>) b -> {
-                    float[] y = new float[64];
-                    b.variance(MemorySegment.ofArray(matrix), MemorySegment.ofArray(y), 64, 257, 1, 1);
-                    return y;
-                }))));
+        Map<String, Function<Backend, float[]>> calls = new LinkedHashMap<>();
+        calls.put("sum of one long row", b -> {
+            float[] y = new float[1];
+            b.sum(MemorySegment.ofArray(row), MemorySegment.ofArray(y), 1, row.length, 1);
+            return y;
+        });
+        calls.put("mean of 64 rows", b -> {
+            float[] y = new float[64];
+            b.mean(MemorySegment.ofArray(matrix), MemorySegment.ofArray(y), 64, 257, 1);
+            return y;
+        });
+        calls.put("variance of 64 rows", b -> {
+            float[] y = new float[64];
+            b.variance(MemorySegment.ofArray(matrix), MemorySegment.ofArray(y), 64, 257, 1, 1);
+            return y;
+        });
+        // Not on the reference, which accumulates in double in a fixed order: its convolutions only cost time.
+        Map<String, Function<Backend, float[]>> optimizedOnly = new LinkedHashMap<>();
+        optimizedOnly.put("conv2d weight gradient, C = 1",
+                weightGradient(new Conv2dShape(4, 1, 28, 28, 8, 3, 3, 1, 1, 1, 1, 1, 1), random));
+        optimizedOnly.put("conv2d weight gradient, C = 8",
+                weightGradient(new Conv2dShape(2, 8, 14, 14, 16, 3, 3, 1, 1, 1, 1, 1, 1), random));
+        return KernelChecks.backends().flatMap(backend -> {
+            Map<String, Function<Backend, float[]>> chosen = new LinkedHashMap<>(calls);
+            if (!backend.name().equals("scalar")) {
+                chosen.putAll(optimizedOnly);
+            }
+            return chosen.entrySet().stream().map(call -> Arguments.of(Named.of(backend.name(), backend),
+                    Named.of(call.getKey(), call.getValue())));
+        });
+    }
+
+    private static Function<Backend, float[]> weightGradient(Conv2dShape shape, SplittableRandom random) {
+        float[] x = KernelChecks.uniform(random, (int) shape.inputSize(), -1, 1);
+        float[] dy = KernelChecks.uniform(random, (int) shape.outputSize(), -1, 1);
+        return b -> {
+            float[] dw = new float[(int) shape.weightSize() + shape.outChannels()];
+            MemorySegment all = MemorySegment.ofArray(dw);
+            b.conv2dBackwardWeights(shape, MemorySegment.ofArray(x), MemorySegment.ofArray(dy),
+                    all.asSlice(0, shape.weightSize() * Float.BYTES), all.asSlice(shape.weightSize() * Float.BYTES));
+            return dw;
+        };
     }
 
     @ParameterizedTest(name = "{0} {1}")

@@ -5,7 +5,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.isthmus.kernels.Parallelism;
 
@@ -317,11 +316,11 @@ final class RowConvolution {
         for (int f = 0; f < filters; f++) {
             for (int t = 0; t < taps; t++) {
                 dw.setAtIndex(FLOAT, (long) f * taps + crops.tapWeights[t],
-                        FloatVector.fromArray(S, sum, (f * blockedTaps + t) * V).reduceLanes(VectorOperators.ADD));
+                        ArrayMath.sumLanes(FloatVector.fromArray(S, sum, (f * blockedTaps + t) * V)));
             }
             if (withBias) {
-                dBias.setAtIndex(FLOAT, f, FloatVector.fromArray(S, sum, (blockedFilters * blockedTaps + f) * V)
-                        .reduceLanes(VectorOperators.ADD));
+                dBias.setAtIndex(FLOAT, f,
+                        ArrayMath.sumLanes(FloatVector.fromArray(S, sum, (blockedFilters * blockedTaps + f) * V)));
             }
         }
     }

@@ -5,7 +5,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.isthmus.kernels.Conv2dShape;
 import org.isthmus.kernels.ConvolutionKernels;
@@ -343,7 +342,7 @@ final class VectorConvolution implements ConvolutionKernels {
                 tail += segment.getAtIndex(FLOAT, start + i);
             }
         }
-        return sum0.add(sum1).reduceLanes(VectorOperators.ADD) + tail;
+        return ArrayMath.sumLanes(sum0.add(sum1)) + tail;
     }
 
     /** y[k, band] += bias[k] for the {@code length} outputs of the band of each filter. */
