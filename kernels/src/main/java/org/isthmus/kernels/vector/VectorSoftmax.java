@@ -26,21 +26,35 @@ final class VectorSoftmax implements SoftmaxKernels {
         Operand in = Operand.of(x);
         Operand out = Operand.of(y);
         RowWork.forRows(rows, cols, (part, from, to) -> {
-            float[] scratch = RowWork.partScratch(3 * cols);
+            // Slots 0, 1: rows r and r + 1 of x; 2, 3: output rows r − 1 and r, alternating.
+            float[] scratch = RowWork.partScratch(4 * cols);
             float[] xs = RowWork.arrayOf(in, scratch);
             float[] ys = RowWork.arrayOf(out, scratch);
             int xo = RowWork.stageIn(in, (long) from * cols, cols, scratch, 0);
             float max = max(xs, xo, cols);
+            int outputSlot = 2;
+            int previous = -1;
+            float previousFactor = 0;
             for (int r = from; r < to; r++) {
                 long index = (long) r * cols;
+                max = exactIfInfinite(max, xs, xo, cols);
                 int next = nextRow(in, r, to, cols, scratch, xo);
-                int yo = RowWork.outputOffset(out, index, cols, 2);
-                long sumAndNextMax = storeExpAndNextMax(xs, xo, ys, yo, cols, max, next);
-                scale(ys, yo, cols, 1f / RowWork.high(sumAndNextMax));
-                RowWork.stageOut(out, index, cols, scratch, 2);
+                int yo = RowWork.outputOffset(out, index, cols, outputSlot);
+                long sumAndNextMax;
+                if (previous < 0) {
+                    sumAndNextMax = storeExpAndNextMax(xs, xo, ys, yo, cols, max, next);
+                } else {
+                    sumAndNextMax = storeExpNextMaxAndScale(xs, xo, ys, yo, cols, max, next, previous, previousFactor);
+                    RowWork.stageOut(out, index - cols, cols, scratch, 5 - outputSlot);
+                }
+                previous = yo;
+                previousFactor = 1f / RowWork.high(sumAndNextMax);
+                outputSlot = 5 - outputSlot;
                 xo = next;
                 max = RowWork.low(sumAndNextMax);
             }
+            scale(ys, previous, cols, previousFactor);
+            RowWork.stageOut(out, (long) (to - 1) * cols, cols, scratch, 5 - outputSlot);
         }, x, y);
     }
 
@@ -56,6 +70,7 @@ final class VectorSoftmax implements SoftmaxKernels {
             float max = max(xs, xo, cols);
             for (int r = from; r < to; r++) {
                 long index = (long) r * cols;
+                max = exactIfInfinite(max, xs, xo, cols);
                 int next = nextRow(in, r, to, cols, scratch, xo);
                 int yo = RowWork.outputOffset(out, index, cols, 2);
                 long sumAndNextMax = sumExpAndNextMax(xs, xo, cols, max, next);
@@ -77,6 +92,7 @@ final class VectorSoftmax implements SoftmaxKernels {
             int xo = RowWork.stageIn(in, (long) from * cols, cols, scratch, 0);
             float max = max(xs, xo, cols);
             for (int r = from; r < to; r++) {
+                max = exactIfInfinite(max, xs, xo, cols);
                 int next = nextRow(in, r, to, cols, scratch, xo);
                 long sumAndNextMax = sumExpAndNextMax(xs, xo, cols, max, next);
                 // An infinite max is the answer, as in ScalarSoftmax: −∞ for a row masked entirely.
@@ -260,14 +276,14 @@ final class VectorSoftmax implements SoftmaxKernels {
         FloatVector m1 = m0;
         int i = 0;
         for (; i <= n - 2 * V; i += 2 * V) {
-            FloatVector e0 = FloatVector.fromArray(S, x, xo + i).sub(shift).lanewise(VectorOperators.EXP);
-            FloatVector e1 = FloatVector.fromArray(S, x, xo + i + V).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e0 = VectorExp.exp(FloatVector.fromArray(S, x, xo + i).sub(shift));
+            FloatVector e1 = VectorExp.exp(FloatVector.fromArray(S, x, xo + i + V).sub(shift));
             e0.intoArray(y, yo + i);
             e1.intoArray(y, yo + i + V);
             s0 = s0.add(e0);
             s1 = s1.add(e1);
-            m0 = m0.max(FloatVector.fromArray(S, x, next + i));
-            m1 = m1.max(FloatVector.fromArray(S, x, next + i + V));
+            m0 = greater(m0, FloatVector.fromArray(S, x, next + i));
+            m1 = greater(m1, FloatVector.fromArray(S, x, next + i + V));
         }
         float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
         float nextMax = m0.max(m1).reduceLanes(VectorOperators.MAX);
@@ -280,6 +296,60 @@ final class VectorSoftmax implements SoftmaxKernels {
         return RowWork.pack(sum, nextMax);
     }
 
+    /**
+     * storeExpAndNextMax over rows r (at xo) and r + 1 (at next), and scale of the output row r − 1
+     * (at previous) by factor, in one loop: the loads of row r + 1, which come from memory, are
+     * spread over all of the core's work on the three rows.
+     */
+    private static long storeExpNextMaxAndScale(float[] x, int xo, float[] y, int yo, int n, float shift, int next,
+                                                int previous, float factor) {
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = s0;
+        FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        FloatVector m1 = m0;
+        int i = 0;
+        for (; i <= n - 2 * V; i += 2 * V) {
+            FloatVector e0 = VectorExp.exp(FloatVector.fromArray(S, x, xo + i).sub(shift));
+            FloatVector e1 = VectorExp.exp(FloatVector.fromArray(S, x, xo + i + V).sub(shift));
+            e0.intoArray(y, yo + i);
+            e1.intoArray(y, yo + i + V);
+            s0 = s0.add(e0);
+            s1 = s1.add(e1);
+            m0 = greater(m0, FloatVector.fromArray(S, x, next + i));
+            m1 = greater(m1, FloatVector.fromArray(S, x, next + i + V));
+            FloatVector.fromArray(S, y, previous + i).mul(factor).intoArray(y, previous + i);
+            FloatVector.fromArray(S, y, previous + i + V).mul(factor).intoArray(y, previous + i + V);
+        }
+        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float nextMax = m0.max(m1).reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[xo + i] - shift);
+            y[yo + i] = e;
+            sum += e;
+            nextMax = Math.max(nextMax, x[next + i]);
+            y[previous + i] *= factor;
+        }
+        return RowWork.pack(sum, nextMax);
+    }
+
+    /**
+     * The running max without Math.max's NaN rule (a compare and a blend, where MAX takes five
+     * instructions on AVX2): a NaN in a row still makes that row NaN, through exp(NaN − max) in
+     * its sum, and exactIfInfinite restores the exact max where the answer depends on it.
+     */
+    private static FloatVector greater(FloatVector max, FloatVector x) {
+        return max.blend(x, max.lt(x));
+    }
+
+    /**
+     * The exact max (Math.max's rules: NaN wins) of the row at xo when the pipelined one is ±∞:
+     * rows masked entirely, or holding +∞, NaN or only NaN, where −∞, +∞ or NaN is the answer
+     * logSumExp returns. Other rows keep the pipelined max.
+     */
+    private static float exactIfInfinite(float max, float[] x, int xo, int n) {
+        return Float.isInfinite(max) ? max(x, xo, n) : max;
+    }
+
     /** Σ exp(x − shift) over the row at xo and the max of the row at next, packed. */
     private static long sumExpAndNextMax(float[] x, int xo, int n, float shift, int next) {
         FloatVector s0 = FloatVector.zero(S);
@@ -288,10 +358,10 @@ final class VectorSoftmax implements SoftmaxKernels {
         FloatVector m1 = m0;
         int i = 0;
         for (; i <= n - 2 * V; i += 2 * V) {
-            s0 = s0.add(FloatVector.fromArray(S, x, xo + i).sub(shift).lanewise(VectorOperators.EXP));
-            s1 = s1.add(FloatVector.fromArray(S, x, xo + i + V).sub(shift).lanewise(VectorOperators.EXP));
-            m0 = m0.max(FloatVector.fromArray(S, x, next + i));
-            m1 = m1.max(FloatVector.fromArray(S, x, next + i + V));
+            s0 = s0.add(VectorExp.exp(FloatVector.fromArray(S, x, xo + i).sub(shift)));
+            s1 = s1.add(VectorExp.exp(FloatVector.fromArray(S, x, xo + i + V).sub(shift)));
+            m0 = greater(m0, FloatVector.fromArray(S, x, next + i));
+            m1 = greater(m1, FloatVector.fromArray(S, x, next + i + V));
         }
         float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
         float nextMax = m0.max(m1).reduceLanes(VectorOperators.MAX);
