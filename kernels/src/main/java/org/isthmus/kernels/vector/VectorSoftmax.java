@@ -33,18 +33,16 @@ final class VectorSoftmax implements SoftmaxKernels {
             int xo = RowWork.stageIn(in, (long) from * cols, cols, scratch, 0);
             float max = max(xs, xo, cols);
             int outputSlot = 2;
-            int previous = -1;
-            float previousFactor = 0;
+            // The first row has no row before it: it "scales" itself by 1 (right after its exp is stored),
+            // so that one loop serves every row (a second loop inlined here made C2 give up and box vectors).
+            int previous = RowWork.outputOffset(out, (long) from * cols, cols, outputSlot);
+            float previousFactor = 1;
             for (int r = from; r < to; r++) {
                 long index = (long) r * cols;
-                max = exactIfInfinite(max, xs, xo, cols);
                 int next = nextRow(in, r, to, cols, scratch, xo);
                 int yo = RowWork.outputOffset(out, index, cols, outputSlot);
-                long sumAndNextMax;
-                if (previous < 0) {
-                    sumAndNextMax = storeExpAndNextMax(xs, xo, ys, yo, cols, max, next);
-                } else {
-                    sumAndNextMax = storeExpNextMaxAndScale(xs, xo, ys, yo, cols, max, next, previous, previousFactor);
+                long sumAndNextMax = storeExpNextMaxAndScale(xs, xo, ys, yo, cols, max, next, previous, previousFactor);
+                if (r > from) {
                     RowWork.stageOut(out, index - cols, cols, scratch, 5 - outputSlot);
                 }
                 previous = yo;
@@ -70,7 +68,6 @@ final class VectorSoftmax implements SoftmaxKernels {
             float max = max(xs, xo, cols);
             for (int r = from; r < to; r++) {
                 long index = (long) r * cols;
-                max = exactIfInfinite(max, xs, xo, cols);
                 int next = nextRow(in, r, to, cols, scratch, xo);
                 int yo = RowWork.outputOffset(out, index, cols, 2);
                 long sumAndNextMax = sumExpAndNextMax(xs, xo, cols, max, next);
@@ -92,7 +89,6 @@ final class VectorSoftmax implements SoftmaxKernels {
             int xo = RowWork.stageIn(in, (long) from * cols, cols, scratch, 0);
             float max = max(xs, xo, cols);
             for (int r = from; r < to; r++) {
-                max = exactIfInfinite(max, xs, xo, cols);
                 int next = nextRow(in, r, to, cols, scratch, xo);
                 long sumAndNextMax = sumExpAndNextMax(xs, xo, cols, max, next);
                 // An infinite max is the answer, as in ScalarSoftmax: −∞ for a row masked entirely.
@@ -282,8 +278,8 @@ final class VectorSoftmax implements SoftmaxKernels {
             e1.intoArray(y, yo + i + V);
             s0 = s0.add(e0);
             s1 = s1.add(e1);
-            m0 = greater(m0, FloatVector.fromArray(S, x, next + i));
-            m1 = greater(m1, FloatVector.fromArray(S, x, next + i + V));
+            m0 = m0.max(FloatVector.fromArray(S, x, next + i));
+            m1 = m1.max(FloatVector.fromArray(S, x, next + i + V));
         }
         float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
         float nextMax = m0.max(m1).reduceLanes(VectorOperators.MAX);
@@ -315,8 +311,8 @@ final class VectorSoftmax implements SoftmaxKernels {
             e1.intoArray(y, yo + i + V);
             s0 = s0.add(e0);
             s1 = s1.add(e1);
-            m0 = greater(m0, FloatVector.fromArray(S, x, next + i));
-            m1 = greater(m1, FloatVector.fromArray(S, x, next + i + V));
+            m0 = m0.max(FloatVector.fromArray(S, x, next + i));
+            m1 = m1.max(FloatVector.fromArray(S, x, next + i + V));
             FloatVector.fromArray(S, y, previous + i).mul(factor).intoArray(y, previous + i);
             FloatVector.fromArray(S, y, previous + i + V).mul(factor).intoArray(y, previous + i + V);
         }
@@ -332,24 +328,6 @@ final class VectorSoftmax implements SoftmaxKernels {
         return RowWork.pack(sum, nextMax);
     }
 
-    /**
-     * The running max without Math.max's NaN rule (a compare and a blend, where MAX takes five
-     * instructions on AVX2): a NaN in a row still makes that row NaN, through exp(NaN − max) in
-     * its sum, and exactIfInfinite restores the exact max where the answer depends on it.
-     */
-    private static FloatVector greater(FloatVector max, FloatVector x) {
-        return max.blend(x, max.lt(x));
-    }
-
-    /**
-     * The exact max (Math.max's rules: NaN wins) of the row at xo when the pipelined one is ±∞:
-     * rows masked entirely, or holding +∞, NaN or only NaN, where −∞, +∞ or NaN is the answer
-     * logSumExp returns. Other rows keep the pipelined max.
-     */
-    private static float exactIfInfinite(float max, float[] x, int xo, int n) {
-        return Float.isInfinite(max) ? max(x, xo, n) : max;
-    }
-
     /** Σ exp(x − shift) over the row at xo and the max of the row at next, packed. */
     private static long sumExpAndNextMax(float[] x, int xo, int n, float shift, int next) {
         FloatVector s0 = FloatVector.zero(S);
@@ -360,8 +338,8 @@ final class VectorSoftmax implements SoftmaxKernels {
         for (; i <= n - 2 * V; i += 2 * V) {
             s0 = s0.add(VectorExp.exp(FloatVector.fromArray(S, x, xo + i).sub(shift)));
             s1 = s1.add(VectorExp.exp(FloatVector.fromArray(S, x, xo + i + V).sub(shift)));
-            m0 = greater(m0, FloatVector.fromArray(S, x, next + i));
-            m1 = greater(m1, FloatVector.fromArray(S, x, next + i + V));
+            m0 = m0.max(FloatVector.fromArray(S, x, next + i));
+            m1 = m1.max(FloatVector.fromArray(S, x, next + i + V));
         }
         float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
         float nextMax = m0.max(m1).reduceLanes(VectorOperators.MAX);
