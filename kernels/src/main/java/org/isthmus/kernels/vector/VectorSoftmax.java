@@ -11,8 +11,9 @@ import org.isthmus.kernels.SoftmaxKernels;
  * The softmax family with the Vector API, one row at a time. A row is read from memory once,
  * during the exp pass over the row before it (which takes its max), and its own passes (exp and
  * sum, then normalize) find it in L1 (a 1024-float row is 4 KiB); y is written once.
- * exp is {@code VectorOperators.EXP} (an intrinsic stub, about 10 cycles per 8 floats here; a
- * polynomial measured no faster, bench/NOTES.md). NaN, −∞ and all-−∞ rows behave as in
+ * The forward passes take exp from {@link VectorExp} (a polynomial, half the cost of
+ * {@code VectorOperators.EXP}; their arguments x − max are ≤ 0); the backward passes, which see
+ * positive arguments, keep the stub. NaN, −∞ and all-−∞ rows behave as in
  * {@code ScalarSoftmax}: MAX propagates NaN like Math.max, and exp(−∞) = 0.
  */
 final class VectorSoftmax implements SoftmaxKernels {
