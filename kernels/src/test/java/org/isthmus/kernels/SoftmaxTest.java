@@ -326,6 +326,53 @@ class SoftmaxTest {
         assertTrue(Float.isNaN(y[0]) && Float.isNaN(y[1]), backend.name() + ": a row masked entirely");
     }
 
+    /**
+     * Rows whose max is ±∞ or NaN (masked entirely, holding +∞, all NaN, +∞ with NaN) next to
+     * ordinary rows, long enough for the vector loops, in every position of the row pipeline:
+     * the same logSumExp as the reference (−∞, +∞ or NaN), and softmax NaN or finite as there.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
+    void infiniteAndNaNRowsMatchTheReference(Backend backend) {
+        int cols = 37;
+        float inf = Float.POSITIVE_INFINITY;
+        float[][] special = new float[5][];
+        SplittableRandom random = new SplittableRandom(TestSeeds.forCase("infinite rows"));
+        for (int r = 0; r < special.length; r++) {
+            special[r] = KernelChecks.uniform(random, cols, -3, 3);
+        }
+        Arrays.fill(special[0], -inf);
+        special[1][5] = inf;
+        Arrays.fill(special[2], Float.NaN);
+        special[3][7] = inf;
+        special[3][20] = Float.NaN;
+        int rows = 2 * special.length + 1;
+        float[] x = new float[rows * cols];
+        for (int r = 0; r < special.length; r++) {
+            // Every other row special, so that each is a first, a middle and a next row somewhere.
+            System.arraycopy(special[r], 0, x, (2 * r + 1) * cols, cols);
+        }
+        float[] lse = new float[rows];
+        float[] expectedLse = new float[rows];
+        backend.logSumExp(KernelChecks.heap(x), KernelChecks.heap(lse), rows, cols);
+        KernelChecks.reference().logSumExp(KernelChecks.heap(x), KernelChecks.heap(expectedLse), rows, cols);
+        float[] y = new float[rows * cols];
+        float[] expectedY = new float[rows * cols];
+        backend.softmax(KernelChecks.heap(x), KernelChecks.heap(y), rows, cols);
+        KernelChecks.reference().softmax(KernelChecks.heap(x), KernelChecks.heap(expectedY), rows, cols);
+        for (int r = 0; r < rows; r++) {
+            if (Float.isNaN(expectedLse[r]) || Float.isInfinite(expectedLse[r])) {
+                assertEquals(expectedLse[r], lse[r], backend.name() + " logSumExp row " + r);
+            } else {
+                assertEquals(expectedLse[r], lse[r], 1e-5f, backend.name() + " logSumExp row " + r);
+            }
+            for (int c = 0; c < cols; c++) {
+                int i = r * cols + c;
+                assertEquals(Float.isNaN(expectedY[i]), Float.isNaN(y[i]), backend.name() + " softmax [" + r + ", " + c + "]");
+            }
+        }
+    }
+
     /** NaN in a row gives NaN in that row's outputs, and leaves the other rows alone. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")

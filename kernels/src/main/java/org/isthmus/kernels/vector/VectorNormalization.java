@@ -29,34 +29,51 @@ final class VectorNormalization implements NormalizationKernels {
         Operand scale = RowWork.optional(gamma);
         Operand shift = RowWork.optional(beta);
         RowWork.forRows(rows, cols, (part, from, to) -> {
-            float[] scratch = RowWork.partScratch(5 * cols);
+            // Slots 0–2: rows r − 1, r and r + 1 of x (rotating); 3: the output row; 4, 5: gamma, beta.
+            float[] scratch = RowWork.partScratch(6 * cols);
             float[] xs = RowWork.arrayOf(in, scratch);
             float[] ys = RowWork.arrayOf(out, scratch);
             float[] gs = RowWork.arrayOf(scale, scratch);
             float[] bs = RowWork.arrayOf(shift, scratch);
-            int go = RowWork.parameter(scale, cols, scratch, 3, 1f);
-            int bo = RowWork.parameter(shift, cols, scratch, 4, 0f);
-            int xo = RowWork.stageIn(in, (long) from * cols, cols, scratch, 0);
+            int go = RowWork.parameter(scale, cols, scratch, 4, 1f);
+            int bo = RowWork.parameter(shift, cols, scratch, 5, 0f);
+            int slot = 0;
+            int xo = RowWork.stageIn(in, (long) from * cols, cols, scratch, slot);
             float sum = VectorSoftmax.sum(xs, xo, cols);
+            int previous = -1;
+            float previousMean = 0;
+            float previousRstd = 0;
             for (int r = from; r < to; r++) {
                 long index = (long) r * cols;
-                // As in VectorSoftmax: the variance pass over row r also sums row r + 1, streaming it in.
-                int next = r + 1 == to ? xo : RowWork.stageIn(in, index + cols, cols, scratch, xo == 0 ? 1 : 0);
-                int yo = RowWork.outputOffset(out, index, cols, 2);
+                slot = (slot + 1) % 3;
+                int next = r + 1 == to ? xo : RowWork.stageIn(in, index + cols, cols, scratch, slot);
                 float rowMean = sum / cols;
-                long squaresAndNextSum = squaredDeviationsAndNextSum(xs, xo, cols, rowMean, next);
+                long squaresAndNextSum;
+                if (previous < 0) {
+                    squaresAndNextSum = squaredDeviationsAndNextSum(xs, xo, cols, rowMean, next);
+                } else {
+                    int yo = RowWork.outputOffset(out, index - cols, cols, 3);
+                    squaresAndNextSum = squaredDeviationsNextSumAndNormalize(xs, xo, cols, rowMean, next, previous,
+                            ys, yo, gs, go, bs, bo, previousMean, previousRstd);
+                    RowWork.stageOut(out, index - cols, cols, scratch, 3);
+                }
                 float rowRstd = (float) (1 / Math.sqrt((double) RowWork.high(squaresAndNextSum) / cols + eps));
-                normalize(xs, xo, ys, yo, gs, go, bs, bo, cols, rowMean, rowRstd);
-                RowWork.stageOut(out, index, cols, scratch, 2);
                 if (mean != null) {
                     mean.setAtIndex(FLOAT, r, rowMean);
                 }
                 if (rstd != null) {
                     rstd.setAtIndex(FLOAT, r, rowRstd);
                 }
+                previous = xo;
+                previousMean = rowMean;
+                previousRstd = rowRstd;
                 xo = next;
                 sum = RowWork.low(squaresAndNextSum);
             }
+            long lastIndex = (long) (to - 1) * cols;
+            int yo = RowWork.outputOffset(out, lastIndex, cols, 3);
+            normalize(xs, previous, ys, yo, gs, go, bs, bo, cols, previousMean, previousRstd);
+            RowWork.stageOut(out, lastIndex, cols, scratch, 3);
         }, x, gamma, beta, y, mean, rstd);
     }
 
@@ -200,6 +217,45 @@ final class VectorNormalization implements NormalizationKernels {
             float d = x[xo + i] - mean;
             squares = Math.fma(d, d, squares);
             nextSum += x[next + i];
+        }
+        return RowWork.pack(squares, nextSum);
+    }
+
+    /**
+     * squaredDeviationsAndNextSum over rows r (at xo) and r + 1 (at next), and normalize of row
+     * r − 1 (at previous) into y, in one loop: the loads of row r + 1, which come from memory, are
+     * spread over all of the core's work on the three rows instead of a part of it.
+     */
+    private static long squaredDeviationsNextSumAndNormalize(float[] x, int xo, int n, float mean, int next,
+                                                             int previous, float[] y, int yo, float[] gamma, int go,
+                                                             float[] beta, int bo, float previousMean,
+                                                             float previousRstd) {
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = s0;
+        FloatVector t0 = s0;
+        FloatVector t1 = s0;
+        int i = 0;
+        for (; i <= n - 2 * V; i += 2 * V) {
+            FloatVector d0 = FloatVector.fromArray(S, x, xo + i).sub(mean);
+            FloatVector d1 = FloatVector.fromArray(S, x, xo + i + V).sub(mean);
+            s0 = d0.fma(d0, s0);
+            s1 = d1.fma(d1, s1);
+            t0 = t0.add(FloatVector.fromArray(S, x, next + i));
+            t1 = t1.add(FloatVector.fromArray(S, x, next + i + V));
+            FloatVector.fromArray(S, x, previous + i).sub(previousMean).mul(previousRstd)
+                    .fma(FloatVector.fromArray(S, gamma, go + i), FloatVector.fromArray(S, beta, bo + i))
+                    .intoArray(y, yo + i);
+            FloatVector.fromArray(S, x, previous + i + V).sub(previousMean).mul(previousRstd)
+                    .fma(FloatVector.fromArray(S, gamma, go + i + V), FloatVector.fromArray(S, beta, bo + i + V))
+                    .intoArray(y, yo + i + V);
+        }
+        float squares = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float nextSum = t0.add(t1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float d = x[xo + i] - mean;
+            squares = Math.fma(d, d, squares);
+            nextSum += x[next + i];
+            y[yo + i] = Math.fma((x[previous + i] - previousMean) * previousRstd, gamma[go + i], beta[bo + i]);
         }
         return RowWork.pack(squares, nextSum);
     }

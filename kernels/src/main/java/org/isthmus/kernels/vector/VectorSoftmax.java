@@ -11,8 +11,9 @@ import org.isthmus.kernels.SoftmaxKernels;
  * The softmax family with the Vector API, one row at a time. A row is read from memory once,
  * during the exp pass over the row before it (which takes its max), and its own passes (exp and
  * sum, then normalize) find it in L1 (a 1024-float row is 4 KiB); y is written once.
- * exp is {@code VectorOperators.EXP} (an intrinsic stub, about 10 cycles per 8 floats here; a
- * polynomial measured no faster, bench/NOTES.md). NaN, −∞ and all-−∞ rows behave as in
+ * The forward passes take exp from {@link VectorExp} (a polynomial, half the cost of
+ * {@code VectorOperators.EXP}; their arguments x − max are ≤ 0); the backward passes, which see
+ * positive arguments, keep the stub. NaN, −∞ and all-−∞ rows behave as in
  * {@code ScalarSoftmax}: MAX propagates NaN like Math.max, and exp(−∞) = 0.
  */
 final class VectorSoftmax implements SoftmaxKernels {
@@ -26,21 +27,33 @@ final class VectorSoftmax implements SoftmaxKernels {
         Operand in = Operand.of(x);
         Operand out = Operand.of(y);
         RowWork.forRows(rows, cols, (part, from, to) -> {
-            float[] scratch = RowWork.partScratch(3 * cols);
+            // Slots 0, 1: rows r and r + 1 of x; 2, 3: output rows r − 1 and r, alternating.
+            float[] scratch = RowWork.partScratch(4 * cols);
             float[] xs = RowWork.arrayOf(in, scratch);
             float[] ys = RowWork.arrayOf(out, scratch);
             int xo = RowWork.stageIn(in, (long) from * cols, cols, scratch, 0);
             float max = max(xs, xo, cols);
+            int outputSlot = 2;
+            // The first row has no row before it: it "scales" itself by 1 (right after its exp is stored),
+            // so that one loop serves every row (a second loop inlined here made C2 give up and box vectors).
+            int previous = RowWork.outputOffset(out, (long) from * cols, cols, outputSlot);
+            float previousFactor = 1;
             for (int r = from; r < to; r++) {
                 long index = (long) r * cols;
                 int next = nextRow(in, r, to, cols, scratch, xo);
-                int yo = RowWork.outputOffset(out, index, cols, 2);
-                long sumAndNextMax = storeExpAndNextMax(xs, xo, ys, yo, cols, max, next);
-                scale(ys, yo, cols, 1f / RowWork.high(sumAndNextMax));
-                RowWork.stageOut(out, index, cols, scratch, 2);
+                int yo = RowWork.outputOffset(out, index, cols, outputSlot);
+                long sumAndNextMax = storeExpNextMaxAndScale(xs, xo, ys, yo, cols, max, next, previous, previousFactor);
+                if (r > from) {
+                    RowWork.stageOut(out, index - cols, cols, scratch, 5 - outputSlot);
+                }
+                previous = yo;
+                previousFactor = 1f / RowWork.high(sumAndNextMax);
+                outputSlot = 5 - outputSlot;
                 xo = next;
                 max = RowWork.low(sumAndNextMax);
             }
+            scale(ys, previous, cols, previousFactor);
+            RowWork.stageOut(out, (long) (to - 1) * cols, cols, scratch, 5 - outputSlot);
         }, x, y);
     }
 
@@ -260,8 +273,8 @@ final class VectorSoftmax implements SoftmaxKernels {
         FloatVector m1 = m0;
         int i = 0;
         for (; i <= n - 2 * V; i += 2 * V) {
-            FloatVector e0 = FloatVector.fromArray(S, x, xo + i).sub(shift).lanewise(VectorOperators.EXP);
-            FloatVector e1 = FloatVector.fromArray(S, x, xo + i + V).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e0 = VectorExp.exp(FloatVector.fromArray(S, x, xo + i).sub(shift));
+            FloatVector e1 = VectorExp.exp(FloatVector.fromArray(S, x, xo + i + V).sub(shift));
             e0.intoArray(y, yo + i);
             e1.intoArray(y, yo + i + V);
             s0 = s0.add(e0);
@@ -280,6 +293,42 @@ final class VectorSoftmax implements SoftmaxKernels {
         return RowWork.pack(sum, nextMax);
     }
 
+    /**
+     * storeExpAndNextMax over rows r (at xo) and r + 1 (at next), and scale of the output row r − 1
+     * (at previous) by factor, in one loop: the loads of row r + 1, which come from memory, are
+     * spread over all of the core's work on the three rows.
+     */
+    private static long storeExpNextMaxAndScale(float[] x, int xo, float[] y, int yo, int n, float shift, int next,
+                                                int previous, float factor) {
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = s0;
+        FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        FloatVector m1 = m0;
+        int i = 0;
+        for (; i <= n - 2 * V; i += 2 * V) {
+            FloatVector e0 = VectorExp.exp(FloatVector.fromArray(S, x, xo + i).sub(shift));
+            FloatVector e1 = VectorExp.exp(FloatVector.fromArray(S, x, xo + i + V).sub(shift));
+            e0.intoArray(y, yo + i);
+            e1.intoArray(y, yo + i + V);
+            s0 = s0.add(e0);
+            s1 = s1.add(e1);
+            m0 = m0.max(FloatVector.fromArray(S, x, next + i));
+            m1 = m1.max(FloatVector.fromArray(S, x, next + i + V));
+            FloatVector.fromArray(S, y, previous + i).mul(factor).intoArray(y, previous + i);
+            FloatVector.fromArray(S, y, previous + i + V).mul(factor).intoArray(y, previous + i + V);
+        }
+        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float nextMax = m0.max(m1).reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[xo + i] - shift);
+            y[yo + i] = e;
+            sum += e;
+            nextMax = Math.max(nextMax, x[next + i]);
+            y[previous + i] *= factor;
+        }
+        return RowWork.pack(sum, nextMax);
+    }
+
     /** Σ exp(x − shift) over the row at xo and the max of the row at next, packed. */
     private static long sumExpAndNextMax(float[] x, int xo, int n, float shift, int next) {
         FloatVector s0 = FloatVector.zero(S);
@@ -288,8 +337,8 @@ final class VectorSoftmax implements SoftmaxKernels {
         FloatVector m1 = m0;
         int i = 0;
         for (; i <= n - 2 * V; i += 2 * V) {
-            s0 = s0.add(FloatVector.fromArray(S, x, xo + i).sub(shift).lanewise(VectorOperators.EXP));
-            s1 = s1.add(FloatVector.fromArray(S, x, xo + i + V).sub(shift).lanewise(VectorOperators.EXP));
+            s0 = s0.add(VectorExp.exp(FloatVector.fromArray(S, x, xo + i).sub(shift)));
+            s1 = s1.add(VectorExp.exp(FloatVector.fromArray(S, x, xo + i + V).sub(shift)));
             m0 = m0.max(FloatVector.fromArray(S, x, next + i));
             m1 = m1.max(FloatVector.fromArray(S, x, next + i + V));
         }
