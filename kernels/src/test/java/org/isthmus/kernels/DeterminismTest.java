@@ -46,6 +46,26 @@ class DeterminismTest {
             b.variance(MemorySegment.ofArray(matrix), MemorySegment.ofArray(y), 64, 257, 1, 1);
             return y;
         });
+        calls.put("softmax of 64 rows", b -> {
+            float[] y = new float[matrix.length];
+            b.softmax(MemorySegment.ofArray(matrix), MemorySegment.ofArray(y), 64, 257);
+            return y;
+        });
+        calls.put("logSoftmax of 64 rows", b -> {
+            float[] y = new float[matrix.length];
+            b.logSoftmax(MemorySegment.ofArray(matrix), MemorySegment.ofArray(y), 64, 257);
+            return y;
+        });
+        float[] gamma = KernelChecks.uniform(random, 257, 0.5, 1.5);
+        float[] beta = KernelChecks.uniform(random, 257, -0.5, 0.5);
+        calls.put("layerNorm of 64 rows", b -> {
+            float[] y = new float[matrix.length + 128];
+            MemorySegment out = MemorySegment.ofArray(y);
+            b.layerNorm(MemorySegment.ofArray(matrix), MemorySegment.ofArray(gamma), MemorySegment.ofArray(beta),
+                    out.asSlice(0, matrix.length * 4L), out.asSlice(matrix.length * 4L, 256),
+                    out.asSlice(matrix.length * 4L + 256), 64, 257, 1e-5f);
+            return y;
+        });
         // Not on the reference, which accumulates in double in a fixed order: its convolutions only cost time.
         Map<String, Function<Backend, float[]>> optimizedOnly = new LinkedHashMap<>();
         optimizedOnly.put("conv2d weight gradient, C = 1",

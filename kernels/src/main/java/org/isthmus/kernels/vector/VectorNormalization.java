@@ -3,7 +3,6 @@ package org.isthmus.kernels.vector;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.isthmus.kernels.NormalizationKernels;
 
@@ -151,8 +150,8 @@ final class VectorNormalization implements NormalizationKernels {
             up.fma(normalized, FloatVector.fromArray(S, partials, gammaSums + i)).intoArray(partials, gammaSums + i);
             up.add(FloatVector.fromArray(S, partials, betaSums + i)).intoArray(partials, betaSums + i);
         }
-        float gSum = gradientSum.reduceLanes(VectorOperators.ADD);
-        float gxSum = projection.reduceLanes(VectorOperators.ADD);
+        float gSum = ArrayMath.sumLanes(gradientSum);
+        float gxSum = ArrayMath.sumLanes(projection);
         for (; i < n; i++) {
             float normalized = (x[xo + i] - mean) * rstd;
             float up = dy[dyo + i];
@@ -211,8 +210,8 @@ final class VectorNormalization implements NormalizationKernels {
             t0 = t0.add(FloatVector.fromArray(S, x, next + i));
             t1 = t1.add(FloatVector.fromArray(S, x, next + i + V));
         }
-        float squares = s0.add(s1).reduceLanes(VectorOperators.ADD);
-        float nextSum = t0.add(t1).reduceLanes(VectorOperators.ADD);
+        float squares = ArrayMath.sumLanes(s0.add(s1));
+        float nextSum = ArrayMath.sumLanes(t0.add(t1));
         for (; i < n; i++) {
             float d = x[xo + i] - mean;
             squares = Math.fma(d, d, squares);
@@ -249,8 +248,8 @@ final class VectorNormalization implements NormalizationKernels {
                     .fma(FloatVector.fromArray(S, gamma, go + i + V), FloatVector.fromArray(S, beta, bo + i + V))
                     .intoArray(y, yo + i + V);
         }
-        float squares = s0.add(s1).reduceLanes(VectorOperators.ADD);
-        float nextSum = t0.add(t1).reduceLanes(VectorOperators.ADD);
+        float squares = ArrayMath.sumLanes(s0.add(s1));
+        float nextSum = ArrayMath.sumLanes(t0.add(t1));
         for (; i < n; i++) {
             float d = x[xo + i] - mean;
             squares = Math.fma(d, d, squares);
@@ -275,7 +274,7 @@ final class VectorNormalization implements NormalizationKernels {
             FloatVector d = FloatVector.fromArray(S, x, xo + i).sub(mean);
             s0 = d.fma(d, s0);
         }
-        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float sum = ArrayMath.sumLanes(s0.add(s1));
         for (; i < n; i++) {
             float d = x[xo + i] - mean;
             sum = Math.fma(d, d, sum);
@@ -423,7 +422,7 @@ final class VectorNormalization implements NormalizationKernels {
         for (; i <= n - V; i += V) {
             s0 = s0.add(FloatVector.fromArray(S, x, xo + i).sub(shift));
         }
-        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float sum = ArrayMath.sumLanes(s0.add(s1));
         for (; i < n; i++) {
             sum += x[xo + i] - shift;
         }
@@ -443,7 +442,7 @@ final class VectorNormalization implements NormalizationKernels {
         for (; i <= n - V; i += V) {
             s0 = FloatVector.fromArray(S, x, xo + i).sub(center).fma(FloatVector.fromArray(S, dy, dyo + i), s0);
         }
-        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float sum = ArrayMath.sumLanes(s0.add(s1));
         for (; i < n; i++) {
             sum = Math.fma(x[xo + i] - center, dy[dyo + i], sum);
         }

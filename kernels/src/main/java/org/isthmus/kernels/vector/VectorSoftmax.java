@@ -240,7 +240,7 @@ final class VectorSoftmax implements SoftmaxKernels {
         for (; i <= n - V; i += V) {
             s0 = s0.add(FloatVector.fromArray(S, x, xo + i));
         }
-        float sum = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        float sum = ArrayMath.sumLanes(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) {
             sum += x[xo + i];
         }
@@ -282,7 +282,7 @@ final class VectorSoftmax implements SoftmaxKernels {
             m0 = m0.max(FloatVector.fromArray(S, x, next + i));
             m1 = m1.max(FloatVector.fromArray(S, x, next + i + V));
         }
-        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float sum = ArrayMath.sumLanes(s0.add(s1));
         float nextMax = m0.max(m1).reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
             float e = (float) Math.exp(x[xo + i] - shift);
@@ -317,7 +317,7 @@ final class VectorSoftmax implements SoftmaxKernels {
             FloatVector.fromArray(S, y, previous + i).mul(factor).intoArray(y, previous + i);
             FloatVector.fromArray(S, y, previous + i + V).mul(factor).intoArray(y, previous + i + V);
         }
-        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float sum = ArrayMath.sumLanes(s0.add(s1));
         float nextMax = m0.max(m1).reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
             float e = (float) Math.exp(x[xo + i] - shift);
@@ -342,7 +342,7 @@ final class VectorSoftmax implements SoftmaxKernels {
             m0 = m0.max(FloatVector.fromArray(S, x, next + i));
             m1 = m1.max(FloatVector.fromArray(S, x, next + i + V));
         }
-        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float sum = ArrayMath.sumLanes(s0.add(s1));
         float nextMax = m0.max(m1).reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
             sum += (float) Math.exp(x[xo + i] - shift);
@@ -397,7 +397,7 @@ final class VectorSoftmax implements SoftmaxKernels {
         for (; i <= n - V; i += V) {
             s0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), s0);
         }
-        float dot = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float dot = ArrayMath.sumLanes(s0.add(s1));
         for (; i < n; i++) {
             dot = Math.fma(a[ao + i], b[bo + i], dot);
         }
