@@ -37,6 +37,7 @@ final class OneDnnGemm implements GemmKernel {
             fallback.sgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
             return;
         }
+        OpenMp.useConfiguredThreads();
         int status;
         try {
             status = (int) SGEMM.invokeExact(transA ? TRANSPOSE : NO_TRANSPOSE, transB ? TRANSPOSE : NO_TRANSPOSE,
