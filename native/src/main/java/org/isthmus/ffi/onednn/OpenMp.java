@@ -9,7 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.util.List;
+import java.nio.file.Path;
 import java.util.Optional;
 
 /**
@@ -25,18 +25,17 @@ import java.util.Optional;
  * {@link Parallelism#threads()} (every core Java sees, which under a CPU quota can be fewer than
  * OpenMP's default of every core in the affinity mask).
  *
- * <p>The runtime is the one libdnnl is linked against, already loaded with it: libgomp (the
- * bytedeco build), else Intel's libiomp5. Without either, oneDNN runs with OpenMP's defaults and
- * {@link #describe()} says so. This class is first used once {@link OneDnnLibrary} has loaded
- * libdnnl (by the backends it makes); before that, the lookup by soname could load a second copy.
+ * <p>The runtime is the one libdnnl is linked against (libgomp in the bytedeco build, libiomp5 in
+ * Intel's): {@code omp_set_num_threads} is looked up through the libraries this class loader loaded,
+ * libdnnl and, by the dynamic linker's rules, its dependencies; never by name, which could load an
+ * OpenMP that libdnnl does not use. A libdnnl without OpenMP (TBB or sequential builds) has none, and
+ * {@link #describe()} says so. This class is first used once {@link OneDnnLibrary} has loaded libdnnl.
  */
 final class OpenMp {
 
-    private static final List<String> RUNTIMES = List.of("libgomp.so.1", "libiomp5.so");
-
-    /** omp_set_num_threads, or null when no OpenMP runtime was found. */
+    /** omp_set_num_threads, or null when libdnnl has no OpenMP runtime. */
     private static final MethodHandle SET_NUM_THREADS;
-    /** The runtime's file name, or null. */
+    /** The runtime's file, for the description. */
     private static final String RUNTIME;
     /** The count applied to every calling thread, or 0 when OpenMP's own setting stands. */
     private static final int APPLIED_COUNT;
@@ -49,27 +48,16 @@ final class OpenMp {
     });
 
     static {
-        Optional<SymbolLookup> runtime = Optional.empty();
-        String name = null;
-        for (String candidate : RUNTIMES) {
-            runtime = lookup(candidate);
-            if (runtime.isPresent()) {
-                name = candidate;
-                break;
-            }
-        }
-        RUNTIME = name;
-        SET_NUM_THREADS = runtime.flatMap(lookup -> lookup.find("omp_set_num_threads"))
-                .map(address -> Linker.nativeLinker().downcallHandle(address,
-                        FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT), Linker.Option.critical(false)))
-                .orElse(null);
+        Optional<MemorySegment> address = SymbolLookup.loaderLookup().find("omp_set_num_threads");
+        SET_NUM_THREADS = address.map(function -> Linker.nativeLinker().downcallHandle(function,
+                FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT), Linker.Option.critical(false))).orElse(null);
+        RUNTIME = address.map(OpenMp::fileDefining).orElse(null);
         String explicit = System.getProperty("isthmus.threads");
         String environment = System.getenv("OMP_NUM_THREADS");
         boolean explicitlyGiven = explicit != null && !explicit.isBlank();
         if (SET_NUM_THREADS == null) {
             APPLIED_COUNT = 0;
-            DESCRIPTION = "OpenMP runtime not found (tried " + String.join(", ", RUNTIMES)
-                    + "), so OpenMP's default thread count";
+            DESCRIPTION = "no OpenMP runtime among libdnnl's libraries (no omp_set_num_threads), threads as it was built";
         } else if (!explicitlyGiven && environment != null && !environment.isBlank()) {
             APPLIED_COUNT = 0;
             DESCRIPTION = "OpenMP (" + RUNTIME + ") on OMP_NUM_THREADS=" + environment.trim() + " thread(s)";
@@ -112,12 +100,26 @@ final class OpenMp {
         }
     }
 
-    private static Optional<SymbolLookup> lookup(String library) {
-        try {
-            // dlopen by soname finds the copy libdnnl already pulled in; Arena.global keeps it loaded.
-            return Optional.of(SymbolLookup.libraryLookup(library, Arena.global()));
-        } catch (IllegalArgumentException notFound) {
-            return Optional.empty();
+    /** The file name of the library that holds {@code address} (dladdr), or "libdnnl's runtime" when it cannot tell. */
+    private static String fileDefining(MemorySegment address) {
+        Linker linker = Linker.nativeLinker();
+        Optional<MemorySegment> dladdr = linker.defaultLookup().find("dladdr");
+        if (dladdr.isEmpty()) {
+            return "libdnnl's runtime";
+        }
+        MethodHandle handle = linker.downcallHandle(dladdr.get(),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+        try (Arena arena = Arena.ofConfined()) {
+            // Dl_info: dli_fname, dli_fbase, dli_sname, dli_saddr.
+            MemorySegment info = arena.allocate(ValueLayout.ADDRESS, 4);
+            if ((int) handle.invokeExact(address, info) == 0) {
+                return "libdnnl's runtime";
+            }
+            MemorySegment fileName = info.get(ValueLayout.ADDRESS, 0);
+            return fileName.equals(MemorySegment.NULL) ? "libdnnl's runtime"
+                    : Path.of(fileName.reinterpret(4096).getString(0)).getFileName().toString();
+        } catch (Throwable e) {
+            throw new IllegalStateException("dladdr downcall failed", e);
         }
     }
 }

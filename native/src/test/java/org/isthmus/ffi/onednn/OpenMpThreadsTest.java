@@ -9,7 +9,6 @@ import org.isthmus.kernels.Conv2dShape;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -86,9 +85,9 @@ class OpenMpThreadsTest {
         public static void main(String[] args) throws Exception {
             Backend oneDnn = Backends.get(OneDnnBackend.NAME);
             System.out.println(oneDnn.description());
-            // Looked up once libdnnl has loaded it, so this is the copy oneDNN uses.
+            // Among libdnnl's libraries, so this is the OpenMP oneDNN uses.
             MethodHandle getMaxThreads = Linker.nativeLinker().downcallHandle(
-                    SymbolLookup.libraryLookup("libgomp.so.1", Arena.global()).findOrThrow("omp_get_max_threads"),
+                    SymbolLookup.loaderLookup().findOrThrow("omp_get_max_threads"),
                     FunctionDescriptor.of(ValueLayout.JAVA_INT));
             MemorySegment a = MemorySegment.ofArray(new float[64 * 64]);
             onFreshThread("sgemm", getMaxThreads, () -> oneDnn.sgemm(false, false, 64, 64, 64, 1f, a, 0, 64, a, 0, 64,
