@@ -28,8 +28,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * primitives get through a copy into native scratch) or native ones (passed as they are). The result is checked
  * once per trial against the scalar reference (relative error 1e-4 of the output's scale), so a
  * wrong kernel cannot post a time. Figures: conv2d GFLOP/s = 2·N·K·OH·OW·C·kh·kw / s; softmax and
- * layerNorm GB/s = 8·rows·cols / s (one read of x, one write of y). oneDNN's threads follow
- * OMP_NUM_THREADS, the vector kernels' -Disthmus.threads: set both to the same count.
+ * layerNorm GB/s = 8·rows·cols / s (one read of x, one write of y). oneDNN's OpenMP threads and the
+ * vector kernels both follow -Disthmus.threads (pass it with -jvmArgsAppend).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

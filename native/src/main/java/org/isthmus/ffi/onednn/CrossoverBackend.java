@@ -26,7 +26,8 @@ final class CrossoverBackend extends CheckedBackend {
     CrossoverBackend(KernelSet oneDnn, KernelSet fallback, String fallbackName, Crossover table,
                      OneDnnLibrary.Loaded library) {
         super(route(oneDnn, fallback, table));
-        this.description = "per op and size, oneDNN " + library.version() + " or " + fallbackName + ": " + table;
+        this.description = "per op and size, oneDNN " + library.version() + " or " + fallbackName + ": " + table
+                + "; " + OpenMp.describe();
     }
 
     static KernelSet route(KernelSet oneDnn, KernelSet fallback, Crossover table) {

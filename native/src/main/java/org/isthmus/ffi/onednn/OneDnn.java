@@ -78,6 +78,11 @@ final class OneDnn {
         private final Arena arena = Arena.ofConfined();
         private final List<MemorySegment> created = new ArrayList<>();
 
+        Descriptors() {
+            // Some primitives fix their thread count when created, from the creating thread's.
+            OpenMp.useConfiguredThreads();
+        }
+
         MemorySegment plain(int tag, long... dims) {
             MemorySegment md = memoryDesc(arena, tag, dims);
             created.add(md);
@@ -127,6 +132,7 @@ final class OneDnn {
         private final MemorySegment[] slots = new MemorySegment[Slot.values().length];
 
         PerThread() {
+            OpenMp.useConfiguredThreads();
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment handle = arena.allocate(ValueLayout.ADDRESS);
                 check(dnnl_h.dnnl_stream_create(handle, ENGINE, dnnl_h.dnnl_stream_default_flags()),

@@ -18,7 +18,7 @@ final class OneDnnBackend extends CheckedBackend {
     OneDnnBackend(KernelSet fallback, String fallbackName, OneDnnLibrary.Loaded library) {
         super(kernels(fallback));
         this.description = "oneDNN " + library.version() + " from " + library.path() + " (" + library.source()
-                + "): sgemm, conv2d, softmax, layerNorm; other ops on " + fallbackName;
+                + "): sgemm, conv2d, softmax, layerNorm; other ops on " + fallbackName + "; " + OpenMp.describe();
     }
 
     /** The oneDNN kernels over a fallback for the ops and cases oneDNN lacks. */

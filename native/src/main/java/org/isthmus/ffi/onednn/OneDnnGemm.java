@@ -73,6 +73,7 @@ final class OneDnnGemm implements GemmKernel {
 
     private static void call(MethodHandle sgemm, boolean transA, boolean transB, int m, int n, int k, float alpha,
                              MemorySegment a, int lda, MemorySegment b, int ldb, float beta, MemorySegment c, int ldc) {
+        OpenMp.useConfiguredThreads();
         int status;
         try {
             status = (int) sgemm.invokeExact(transA ? TRANSPOSE : NO_TRANSPOSE, transB ? TRANSPOSE : NO_TRANSPOSE,

@@ -6,9 +6,14 @@ import org.isthmus.ffi.onednn.bindings.dnnl_version_t;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.net.JarURLConnection;
 import java.net.URLConnection;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -37,7 +42,8 @@ import java.util.function.Supplier;
  *     written under a temporary name and renamed atomically, so two JVMs starting at once both
  *     see whole files) and loaded from there, {@code libgomp.so.1} first.</li>
  * </ol>
- * The library is loaded with {@link System#load}, so the generated bindings (which look symbols up
+ * Before loading, it sets OpenMP's wait policy to passive unless the user chose one
+ * ({@link #OPENMP_WAIT_POLICY}). The library is loaded with {@link System#load}, so the generated bindings (which look symbols up
  * among this class loader's libraries) find it. Every symbol the backend uses is then looked up
  * and the version checked (3.0 or later): any failure is a {@link LoadFailure} with a one-line
  * reason and the underlying error as its cause, never an {@link ExceptionInInitializerError}.
@@ -65,6 +71,21 @@ final class OneDnnLibrary {
         }
     }
 
+    private static final String WAIT_POLICY_VARIABLE = "OMP_WAIT_POLICY";
+
+    /**
+     * OpenMP's wait policy, settled before libgomp loads (it reads its environment once, in its
+     * load-time constructor): when the user has not set {@code OMP_WAIT_POLICY}, PASSIVE for this
+     * process, so that oneDNN's idle OpenMP threads sleep at once instead of spinning (libgomp's
+     * default: up to 300,000 iterations) on cores that the vector kernels' pool, which alternates
+     * with oneDNN under {@code auto}, or other processes need. The MLP's training epoch on two cores
+     * took 12–22 s spinning and 1.4–1.6 s passive (bench/NOTES.md, "oneDNN"). Set through libc's
+     * {@code setenv}, as Java cannot change its own environment (child processes keep the JVM's
+     * snapshot); it has no effect if an OpenMP runtime was loaded before this class. Declared
+     * before {@link #RESULT}, so it runs first.
+     */
+    static final String OPENMP_WAIT_POLICY = preferPassiveOpenMpWaiting();
+
     private static final Result RESULT = loadOnce();
 
     private OneDnnLibrary() {
@@ -79,6 +100,23 @@ final class OneDnnLibrary {
     }
 
     private record Result(Loaded loaded, LoadFailure failure) {
+    }
+
+    private static String preferPassiveOpenMpWaiting() {
+        String chosen = System.getenv(WAIT_POLICY_VARIABLE);
+        if (chosen != null) {
+            return WAIT_POLICY_VARIABLE + "=" + chosen + " as set";
+        }
+        Linker linker = Linker.nativeLinker();
+        MethodHandle setenv = linker.downcallHandle(linker.defaultLookup().findOrThrow("setenv"),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+        try (Arena arena = Arena.ofConfined()) {
+            int status = (int) setenv.invokeExact(arena.allocateFrom(WAIT_POLICY_VARIABLE), arena.allocateFrom("PASSIVE"), 0);
+            return status == 0 ? "passive waiting (" + WAIT_POLICY_VARIABLE + "=PASSIVE, set by Isthmus)"
+                    : "OpenMP's default wait policy (setenv failed)";
+        } catch (Throwable e) {
+            throw new IllegalStateException("setenv downcall failed", e);
+        }
     }
 
     private static Result loadOnce() {
