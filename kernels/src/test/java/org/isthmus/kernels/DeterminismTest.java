@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -27,7 +28,7 @@ class DeterminismTest {
     private static final int CALLS = 3_000;
 
     static Stream<Arguments> reductions() {
-        SplittableRandom random = new SplittableRandom(TestSeeds.forCase(java.util.List.of("determinism")));
+        SplittableRandom random = new SplittableRandom(TestSeeds.forCase(List.of("determinism")));
         float[] row = KernelChecks.uniform(random, 100_003, -1, 1);
         float[] matrix = KernelChecks.uniform(random, 64 * 257, -1, 1);
         Map<String, Function<Backend, float[]>> calls = new LinkedHashMap<>();
