@@ -22,13 +22,14 @@ public final class Adagrad extends Optimizer {
     }
 
     @Override
-    protected void update(float[] p, float[] g, float[][] buffers, double learningRate, long step) {
+    protected void update(float[] p, int pFrom, float[] g, int gFrom, int n, float[][] buffers,
+                          double learningRate, long step) {
         float[] sum = buffers[0];
         float lr = (float) (learningRate / (1 + (step - 1) * lrDecay));
-        for (int i = 0; i < p.length; i++) {
-            float d = g[i] + weightDecay * p[i];
+        for (int i = 0; i < n; i++) {
+            float d = g[gFrom + i] + weightDecay * p[pFrom + i];
             sum[i] += d * d;
-            p[i] -= lr * d / ((float) Math.sqrt(sum[i]) + eps);
+            p[pFrom + i] -= lr * d / ((float) Math.sqrt(sum[i]) + eps);
         }
     }
 }

@@ -44,7 +44,8 @@ public final class Adam extends Optimizer {
     }
 
     @Override
-    protected void update(float[] p, float[] g, float[][] buffers, double learningRate, long step) {
+    protected void update(float[] p, int pFrom, float[] g, int gFrom, int n, float[][] buffers,
+                          double learningRate, long step) {
         float[] m = buffers[0];
         float[] v = buffers[1];
         double correction1 = 1 - Math.pow(beta1, step);
@@ -53,12 +54,12 @@ public final class Adam extends Optimizer {
         float rootCorrection2 = (float) Math.sqrt(correction2);
         float decay = decoupled ? (float) (1 - learningRate * weightDecay) : 1f;
         float l2 = decoupled ? 0f : weightDecay;
-        for (int i = 0; i < p.length; i++) {
-            p[i] *= decay;
-            float d = g[i] + l2 * p[i];
+        for (int i = 0; i < n; i++) {
+            p[pFrom + i] *= decay;
+            float d = g[gFrom + i] + l2 * p[pFrom + i];
             m[i] = beta1 * m[i] + (1 - beta1) * d;
             v[i] = beta2 * v[i] + (1 - beta2) * d * d;
-            p[i] -= stepSize * m[i] / ((float) Math.sqrt(v[i]) / rootCorrection2 + eps);
+            p[pFrom + i] -= stepSize * m[i] / ((float) Math.sqrt(v[i]) / rootCorrection2 + eps);
         }
     }
 }

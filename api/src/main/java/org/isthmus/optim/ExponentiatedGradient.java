@@ -20,9 +20,10 @@ public final class ExponentiatedGradient extends Optimizer {
     }
 
     @Override
-    protected void update(float[] p, float[] g, float[][] buffers, double learningRate, long step) {
-        for (int i = 0; i < p.length; i++) {
-            p[i] *= (float) Math.exp(-learningRate * g[i]);
+    protected void update(float[] p, int pFrom, float[] g, int gFrom, int n, float[][] buffers,
+                          double learningRate, long step) {
+        for (int i = 0; i < n; i++) {
+            p[pFrom + i] *= (float) Math.exp(-learningRate * g[gFrom + i]);
         }
     }
 }

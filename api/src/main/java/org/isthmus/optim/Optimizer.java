@@ -57,20 +57,46 @@ public abstract class Optimizer {
                 if (grad == null) {
                     continue;
                 }
-                float[][] buffers = state.computeIfAbsent(p, k -> newBuffers((int) k.numel()));
-                float[] gradient = grad.toArray();
-                float[] values = p.toArray();
-                update(values, gradient, buffers, group.learningRate(), steps);
-                MemorySegment.copy(values, 0, p.storage().segment(), FLOAT, p.offset() * Float.BYTES, values.length);
+                int n = Math.toIntExact(p.numel());
+                float[][] buffers = state.computeIfAbsent(p, k -> newBuffers(n));
+                float[] gradientArray = heapArray(grad);
+                float[] gradient = gradientArray != null ? gradientArray : grad.toArray();
+                int gradientFrom = gradientArray != null ? heapIndex(grad) : 0;
+                float[] valueArray = heapArray(p);
+                if (valueArray != null) {
+                    update(valueArray, heapIndex(p), gradient, gradientFrom, n, buffers, group.learningRate(), steps);
+                } else {
+                    float[] values = p.toArray();
+                    update(values, 0, gradient, gradientFrom, n, buffers, group.learningRate(), steps);
+                    MemorySegment.copy(values, 0, p.storage().segment(), FLOAT, p.offset() * Float.BYTES, n);
+                }
             }
         }
     }
 
     /**
-     * Updates values in place from gradient (which it may overwrite), with this parameter's state buffers
-     * (each as long as values, zero at first) and the 1-based step count.
+     * Updates the {@code n} values {@code p[pFrom..pFrom+n)} in place from the gradient
+     * {@code g[gFrom..gFrom+n)}, which it must not change (it may be the parameter's own gradient),
+     * with this parameter's state buffers (n floats each, zero at first) and the 1-based step count.
      */
-    protected abstract void update(float[] values, float[] gradient, float[][] buffers, double learningRate, long step);
+    protected abstract void update(float[] p, int pFrom, float[] g, int gFrom, int n, float[][] buffers,
+                                   double learningRate, long step);
+
+    /**
+     * The float[] behind a contiguous tensor on a writable heap storage, so that an update runs in
+     * place instead of on copies (two 0.9 MB copies a step for the MLP); null otherwise.
+     */
+    private static float[] heapArray(Tensor t) {
+        if (!t.isContiguous()) {
+            return null;
+        }
+        return t.storage().segment().heapBase().orElse(null) instanceof float[] array ? array : null;
+    }
+
+    /** Where a tensor found by {@link #heapArray} starts in that array. */
+    private static int heapIndex(Tensor t) {
+        return Math.toIntExact(t.storage().segment().address() / Float.BYTES + t.offset());
+    }
 
     /** The step count and every state buffer, as "group.param.buffer" → values. */
     public final Map<String, float[]> stateDict() {

@@ -29,13 +29,14 @@ public final class RmsProp extends Optimizer {
     }
 
     @Override
-    protected void update(float[] p, float[] g, float[][] buffers, double learningRate, long step) {
+    protected void update(float[] p, int pFrom, float[] g, int gFrom, int n, float[][] buffers,
+                          double learningRate, long step) {
         float[] sq = buffers[0];
         float[] mean = buffers[1];
         float[] buf = buffers[2];
         float lr = (float) learningRate;
-        for (int i = 0; i < p.length; i++) {
-            float d = g[i] + weightDecay * p[i];
+        for (int i = 0; i < n; i++) {
+            float d = g[gFrom + i] + weightDecay * p[pFrom + i];
             sq[i] = alpha * sq[i] + (1 - alpha) * d * d;
             float variance = sq[i];
             if (centered) {
@@ -45,9 +46,9 @@ public final class RmsProp extends Optimizer {
             float avg = (float) Math.sqrt(variance) + eps;
             if (momentum > 0) {
                 buf[i] = momentum * buf[i] + d / avg;
-                p[i] -= lr * buf[i];
+                p[pFrom + i] -= lr * buf[i];
             } else {
-                p[i] -= lr * d / avg;
+                p[pFrom + i] -= lr * d / avg;
             }
         }
     }

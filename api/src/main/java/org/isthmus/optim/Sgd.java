@@ -32,16 +32,17 @@ public final class Sgd extends Optimizer {
     }
 
     @Override
-    protected void update(float[] p, float[] g, float[][] buffers, double learningRate, long step) {
+    protected void update(float[] p, int pFrom, float[] g, int gFrom, int n, float[][] buffers,
+                          double learningRate, long step) {
         float[] buf = buffers[0];
         float lr = (float) learningRate;
-        for (int i = 0; i < p.length; i++) {
-            float d = g[i] + weightDecay * p[i];
+        for (int i = 0; i < n; i++) {
+            float d = g[gFrom + i] + weightDecay * p[pFrom + i];
             if (momentum != 0) {
                 buf[i] = step == 1 ? d : momentum * buf[i] + (1 - dampening) * d;
                 d = nesterov ? d + momentum * buf[i] : buf[i];
             }
-            p[i] -= lr * d;
+            p[pFrom + i] -= lr * d;
         }
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.function.Function;
+import org.isthmus.tensor.Storage;
 import org.isthmus.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -68,6 +69,25 @@ class OptimizerTest {
         IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
                 () -> new ExponentiatedGradient(List.of(negative), 0.1));
         assertTrue(error.getMessage().contains("non-negative"), error.getMessage());
+    }
+
+    /**
+     * Updates run in place on the parameter's own storage: only the parameter's elements change (here a
+     * slice of a larger storage, and a native one), and the gradient is left as it was.
+     */
+    @Test
+    void updatesChangeOnlyTheParameterAndNotItsGradient() {
+        Tensor whole = Tensor.fromArray(new float[] {1, 2, 3, 4, 5}, 5);
+        Tensor slice = whole.narrow(0, 1, 3).detach().requiresGrad(true);
+        Tensor native_ = Tensor.of(Storage.allocateNative(java.lang.foreign.Arena.ofAuto(), 3), 3).requiresGrad(true);
+        Tensor gradientWhole = Tensor.fromArray(new float[] {9, 1, 1, 1, 9}, 5);
+        slice.setGrad(gradientWhole.narrow(0, 1, 3));
+        native_.setGrad(Tensor.fromArray(new float[] {1, 2, 3}, 3));
+        new Sgd(List.of(slice, native_), 0.5).step();
+        assertArrayEquals(new float[] {1, 1.5f, 2.5f, 3.5f, 5}, whole.toArray(), EXACT);
+        assertArrayEquals(new float[] {-0.5f, -1, -1.5f}, native_.toArray(), EXACT);
+        assertArrayEquals(new float[] {9, 1, 1, 1, 9}, gradientWhole.toArray(), EXACT);
+        assertArrayEquals(new float[] {1, 2, 3}, native_.grad().toArray(), EXACT);
     }
 
     @Test
