@@ -14,6 +14,7 @@ public final class Main {
     private static final String USAGE = """
             usage: Main [train] [--model mlp|cnn|logreg] [--epochs N] [--batch B] [--lr X]
                         [--optimizer adam|adamw|sgd|rmsprop|adagrad] [--backend auto|vector|onednn|scalar]
+                        [--schedule cosine|constant] [--inputs standardized|unit]
                         [--data DIR] [--out DIR] [--seed S]
                    Main evaluate --checkpoint FILE [--data DIR]
                    Main backends

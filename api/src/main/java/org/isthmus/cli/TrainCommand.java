@@ -11,12 +11,15 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.isthmus.data.DataLoader;
 import org.isthmus.data.FashionMnist;
+import org.isthmus.data.Standardization;
+import org.isthmus.data.TensorDataset;
 import org.isthmus.io.Safetensors;
 import org.isthmus.kernels.Backends;
 import org.isthmus.nn.Loss;
 import org.isthmus.nn.Module;
 import org.isthmus.nn.Reduction;
 import org.isthmus.models.Trainer;
+import org.isthmus.optim.LrScheduler;
 import org.isthmus.optim.Optimizer;
 import org.isthmus.tensor.Tensor;
 
@@ -27,6 +30,9 @@ import org.isthmus.tensor.Tensor;
 final class TrainCommand {
 
     static final String CHECKPOINT = "model.safetensors";
+    /** Checkpoint metadata: the standardization the model was trained with, applied again by {@code evaluate}. */
+    static final String INPUT_MEAN = "input_mean";
+    static final String INPUT_STD = "input_std";
 
     private TrainCommand() {
     }
@@ -38,20 +44,33 @@ final class TrainCommand {
         FashionMnist data = options.data() == null ? FashionMnist.load() : FashionMnist.fromFolder(options.data());
         System.out.println("data: " + data.source() + "; " + data.train().size() + " training, " + data.test().size()
                 + " test images");
+        TensorDataset train = data.train();
+        TensorDataset test = data.test();
+        Standardization standardization = null;
+        if (options.inputs().equals("standardized")) {
+            standardization = Standardization.of(train);
+            train = standardization.apply(train);
+            test = standardization.apply(test);
+            System.out.println("inputs: " + standardization + " (the training set's mean and standard deviation)");
+        } else {
+            System.out.println("inputs: pixels / 255");
+        }
         Module model = TrainOptions.model(options.model(), options.seed());
         Optimizer optimizer = options.newOptimizer(model.parameters());
-        Trainer trainer = new Trainer(model, optimizer, Loss.crossEntropy(0f, Reduction.MEAN));
-        DataLoader loader = DataLoader.builder(data.train()).batchSize(options.batch()).shuffle(options.seed())
+        DataLoader loader = DataLoader.builder(train).batchSize(options.batch()).shuffle(options.seed())
                 .prefetch(true).build();
-        System.out.printf(Locale.ROOT, "model %s (%,d parameters), %s lr %g, batch %d, %d epoch(s), seed %d%n",
+        LrScheduler schedule = options.newSchedule(optimizer, (long) loader.batchesPerEpoch() * options.epochs());
+        Trainer trainer = new Trainer(model, optimizer, Loss.crossEntropy(0f, Reduction.MEAN), schedule);
+        System.out.printf(Locale.ROOT, "model %s (%,d parameters), %s lr %g (%s), batch %d, %d epoch(s), seed %d%n",
                 options.model(), model.parameters().stream().mapToLong(Tensor::numel).sum(), options.optimizer(),
-                options.learningRate(), options.batch(), options.epochs(), options.seed());
+                options.learningRate(), schedule == null ? "constant" : "cosine to 0 over the run", options.batch(),
+                options.epochs(), options.seed());
         RunReport report = new RunReport();
         for (int epoch = 1; epoch <= options.epochs(); epoch++) {
             long start = System.nanoTime();
             double trainLoss;
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("epoch " + epoch + "/" + options.epochs())
-                    .setInitialMax(data.train().size()).setStyle(ProgressBarStyle.ASCII).setUnit(" img", 1)
+                    .setInitialMax(train.size()).setStyle(ProgressBarStyle.ASCII).setUnit(" img", 1)
                     .setMaxRenderedLength(110).showSpeed().setUpdateIntervalMillis(250).build()) {
                 trainLoss = trainer.epoch(loader, epoch - 1, (size, meanLoss) -> {
                     bar.stepBy(size);
@@ -59,9 +78,9 @@ final class TrainCommand {
                 });
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            Evaluation test = Evaluation.of(model, data.test(), 1000);
-            RunReport.Epoch figures = new RunReport.Epoch(epoch, trainLoss, test.loss(), test.accuracy(),
-                    test.macroF1(), data.train().size() / seconds);
+            Evaluation evaluation = Evaluation.of(model, test, 1000);
+            RunReport.Epoch figures = new RunReport.Epoch(epoch, trainLoss, evaluation.loss(), evaluation.accuracy(),
+                    evaluation.macroF1(), train.size() / seconds);
             report.add(figures);
             System.out.printf(Locale.ROOT, "epoch %d: train loss %.4f, test loss %.4f, test accuracy %.2f%%, macro-F1 %.4f,"
                     + " %,.0f samples/s%n", epoch, figures.trainLoss(), figures.testLoss(), 100 * figures.testAccuracy(),
@@ -73,6 +92,10 @@ final class TrainCommand {
         metadata.put("model", options.model());
         metadata.put("epochs", Integer.toString(options.epochs()));
         metadata.put("seed", Long.toString(options.seed()));
+        if (standardization != null) {
+            metadata.put(INPUT_MEAN, Float.toString(standardization.mean()));
+            metadata.put(INPUT_STD, Float.toString(standardization.std()));
+        }
         RunReport.Epoch last = report.epochs().get(report.epochs().size() - 1);
         metadata.put("test_accuracy", String.format(Locale.ROOT, "%.6f", last.testAccuracy()));
         Safetensors.write(checkpoint, model.stateDict(), metadata);
@@ -93,7 +116,15 @@ final class TrainCommand {
         Module model = TrainOptions.model(name, 0);
         model.loadStateDict(Safetensors.read(checkpoint));
         FashionMnist data = options.data() == null ? FashionMnist.load() : FashionMnist.fromFolder(options.data());
-        Evaluation test = Evaluation.of(model, data.test(), 1000);
+        TensorDataset testSet = data.test();
+        String mean = metadata.get(INPUT_MEAN);
+        String std = metadata.get(INPUT_STD);
+        if (mean != null && std != null) {
+            testSet = new Standardization(Float.parseFloat(mean), Float.parseFloat(std)).apply(testSet);
+        } else if (mean != null || std != null) {
+            throw new IllegalArgumentException(checkpoint + " records only one of " + INPUT_MEAN + " and " + INPUT_STD);
+        }
+        Evaluation test = Evaluation.of(model, testSet, 1000);
         System.out.printf(Locale.ROOT, "%s (%s) on %s: test accuracy %.2f%%, macro-F1 %.4f, test loss %.4f%n", checkpoint,
                 name, data.source(), 100 * test.accuracy(), test.macroF1(), test.loss());
         System.out.println(test.confusion());

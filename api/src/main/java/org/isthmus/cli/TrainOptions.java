@@ -8,6 +8,7 @@ import org.isthmus.models.Models;
 import org.isthmus.nn.Module;
 import org.isthmus.optim.Adagrad;
 import org.isthmus.optim.Adam;
+import org.isthmus.optim.LrScheduler;
 import org.isthmus.optim.Optimizer;
 import org.isthmus.optim.ParamGroup;
 import org.isthmus.optim.RmsProp;
@@ -16,15 +17,22 @@ import org.isthmus.tensor.Tensor;
 
 /**
  * The options of {@code train}: {@code --model mlp|cnn|logreg --epochs N --batch B --lr X
- * --optimizer adam|adamw|sgd|rmsprop|adagrad --backend auto|vector|onednn|scalar --data DIR --out DIR --seed S}.
+ * --optimizer adam|adamw|sgd|rmsprop|adagrad --backend auto|vector|onednn|scalar --schedule cosine|constant --inputs standardized|unit --data DIR --out DIR
+ * --seed S}.
  *
- * @param data the data folder, or null for the system copy or the embedded subset
+ * @param schedule {@code cosine}: the learning rate falls from --lr to 0 along a half cosine over every
+ *                 batch of the run (PyTorch's CosineAnnealingLR stepped per batch); {@code constant}: --lr throughout
+ * @param inputs   {@code standardized}: pixels shifted and scaled by the training set's mean and standard
+ *                 deviation; {@code unit}: pixels in [0, 1]
+ * @param data     the data folder, or null for the system copy or the embedded subset
  */
 record TrainOptions(String model, int epochs, int batch, double learningRate, String optimizer, String backend,
-                    Path data, Path out, long seed) {
+                    String schedule, String inputs, Path data, Path out, long seed) {
 
     static final List<String> MODELS = List.of("mlp", "cnn", "logreg");
     static final List<String> OPTIMIZERS = List.of("adam", "adamw", "sgd", "rmsprop", "adagrad");
+    static final List<String> SCHEDULES = List.of("cosine", "constant");
+    static final List<String> INPUTS = List.of("standardized", "unit");
 
     static TrainOptions parse(List<String> args) {
         String model = "mlp";
@@ -33,6 +41,8 @@ record TrainOptions(String model, int epochs, int batch, double learningRate, St
         double lr = 1e-3;
         String optimizer = "adam";
         String backend = "auto";
+        String schedule = "cosine";
+        String inputs = "standardized";
         Path data = null;
         Path out = Path.of("runs");
         long seed = 42;
@@ -49,13 +59,15 @@ record TrainOptions(String model, int epochs, int batch, double learningRate, St
                 case "--lr" -> lr = positiveNumber(flag, value);
                 case "--optimizer" -> optimizer = choice(flag, value, OPTIMIZERS);
                 case "--backend" -> backend = value.toLowerCase(Locale.ROOT);
+                case "--schedule" -> schedule = choice(flag, value, SCHEDULES);
+                case "--inputs" -> inputs = choice(flag, value, INPUTS);
                 case "--data" -> data = Path.of(value);
                 case "--out" -> out = Path.of(value);
                 case "--seed" -> seed = Long.parseLong(value);
                 default -> throw new IllegalArgumentException("unknown option " + flag);
             }
         }
-        return new TrainOptions(model, epochs, batch, lr, optimizer, backend, data, out, seed);
+        return new TrainOptions(model, epochs, batch, lr, optimizer, backend, schedule, inputs, data, out, seed);
     }
 
     /** The model by name, initialized from the seed. */
@@ -79,6 +91,11 @@ record TrainOptions(String model, int epochs, int batch, double learningRate, St
             case "adagrad" -> new Adagrad(params, learningRate);
             default -> throw new IllegalArgumentException("unknown optimizer " + optimizer + "; one of " + OPTIMIZERS);
         };
+    }
+
+    /** The per-batch learning-rate schedule of a run of {@code batches} batches, or null for a constant rate. */
+    LrScheduler newSchedule(Optimizer optimizer, long batches) {
+        return schedule.equals("cosine") ? LrScheduler.cosine(optimizer, Math.toIntExact(batches), 0) : null;
     }
 
     private static String choice(String flag, String value, List<String> allowed) {

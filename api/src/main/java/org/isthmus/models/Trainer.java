@@ -4,6 +4,7 @@ import org.isthmus.data.Batch;
 import org.isthmus.data.DataLoader;
 import org.isthmus.nn.Loss;
 import org.isthmus.nn.Module;
+import org.isthmus.optim.LrScheduler;
 import org.isthmus.optim.Optimizer;
 import org.isthmus.tensor.Tensor;
 
@@ -19,11 +20,21 @@ public final class Trainer {
     private final Module model;
     private final Optimizer optimizer;
     private final Loss loss;
+    private final LrScheduler batchSchedule;
 
     public Trainer(Module model, Optimizer optimizer, Loss loss) {
+        this(model, optimizer, loss, null);
+    }
+
+    /**
+     * A trainer that also steps {@code batchSchedule} after every optimizer step (a schedule counted in
+     * batches, such as cosine annealing over the whole run); null for none.
+     */
+    public Trainer(Module model, Optimizer optimizer, Loss loss, LrScheduler batchSchedule) {
         this.model = model;
         this.optimizer = optimizer;
         this.loss = loss;
+        this.batchSchedule = batchSchedule;
     }
 
     /** One pass over the loader's epoch {@code epoch} (its shuffle), in training mode; returns the mean loss. */
@@ -38,6 +49,9 @@ public final class Trainer {
                 Tensor value = loss.apply(model.forward(batch.inputs()), batch.labels());
                 value.backward();
                 optimizer.step();
+                if (batchSchedule != null) {
+                    batchSchedule.step();
+                }
                 lossSum += value.item() * batch.size();
                 samples += batch.size();
                 progress.batchDone(batch.size(), lossSum / samples);

@@ -1,6 +1,7 @@
 package org.isthmus.models;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,6 +18,7 @@ import org.isthmus.nn.Loss;
 import org.isthmus.nn.Module;
 import org.isthmus.nn.Reduction;
 import org.isthmus.optim.Adam;
+import org.isthmus.optim.LrScheduler;
 import org.isthmus.tensor.Autograd;
 import org.isthmus.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -68,6 +70,22 @@ class TrainingTest {
         train(cnn, data.train(), 1, 4);
         double after = testAccuracy(cnn, data.test());
         assertTrue(after >= 0.55, "CNN test accuracy after one epoch " + after);
+    }
+
+    /** A schedule given to the trainer steps once per batch: cosine over two epochs is at half the rate after one, 0 after two. */
+    @Test
+    void aBatchScheduleStepsAfterEveryBatch() throws IOException {
+        FashionMnist data = FashionMnist.embedded();
+        Module model = Models.softmaxRegression(784, 10, new SplittableRandom(7));
+        Adam adam = new Adam(model.parameters(), 1e-3);
+        DataLoader loader = DataLoader.builder(data.train()).batchSize(64).shuffle(8).build();
+        Trainer trainer = new Trainer(model, adam, Loss.crossEntropy(0f, Reduction.MEAN),
+                LrScheduler.cosine(adam, 2 * loader.batchesPerEpoch(), 0));
+        trainer.epoch(loader, 0, (size, loss) -> { });
+        assertEquals(loader.batchesPerEpoch(), adam.steps());
+        assertEquals(5e-4, adam.paramGroups().get(0).learningRate(), 1e-12);
+        trainer.epoch(loader, 1, (size, loss) -> { });
+        assertEquals(0, adam.paramGroups().get(0).learningRate(), 1e-12);
     }
 
     @Test
