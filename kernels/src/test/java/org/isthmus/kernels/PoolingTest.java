@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -200,15 +201,8 @@ class PoolingTest {
     @MethodSource("allBackends")
     void nanAndTiesInPairedColumns(Backend backend) {
         Pool2dShape shape = Pool2dShape.of(1, 1, 4, 38, 2);
-        int in = (int) shape.inputSize();
+        float[] x = tiesAndNans(shape, 1, 38, 40, 41, 42 + 38, 43, 36, 37 + 38, 76 + 5, 114 + 5, 114 + 36);
         int out = (int) shape.outputSize();
-        float[] x = new float[in];
-        for (int i = 0; i < in; i++) {
-            x[i] = i % 3; // ties in every window
-        }
-        for (int at : new int[] {1, 38, 40, 41, 42 + 38, 43, 36, 37 + 38, 76 + 5, 114 + 5, 114 + 36}) {
-            x[at] = Float.NaN;
-        }
         float[] expected = new float[out];
         int[] expectedArgmax = new int[out];
         KernelChecks.reference().maxPool2d(shape, heap(x), heap(expected), heap(expectedArgmax));
@@ -218,6 +212,51 @@ class PoolingTest {
         assertArrayEquals(expected, y);
         assertArrayEquals(expectedArgmax, argmax);
         assertTrue(Float.isNaN(y[0]) && argmax[0] == 1, "the first NaN of window 0: " + argmax[0]);
+    }
+
+    /** Rows of 7 outputs, shorter than a vector: the plane's last row runs on a copy of its input rows. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("allBackends")
+    void nanAndTiesInTheLastShortRow(Backend backend) {
+        Pool2dShape shape = Pool2dShape.of(2, 1, 4, 14, 2);
+        float[] x = tiesAndNans(shape, 28 + 3, 42 + 2, 42 + 8, 42 + 13, 56 + 42 + 12, 56 + 28 + 13);
+        int out = (int) shape.outputSize();
+        MemorySegment nativeX = Arena.ofAuto().allocate((long) x.length * Float.BYTES);
+        MemorySegment.copy(x, 0, nativeX, ValueLayout.JAVA_FLOAT, 0, x.length);
+        for (MemorySegment input : new MemorySegment[] {heap(x), nativeX}) {
+            float[] expected = new float[out];
+            int[] expectedArgmax = new int[out];
+            KernelChecks.reference().maxPool2d(shape, input, heap(expected), heap(expectedArgmax));
+            float[] y = new float[out];
+            int[] argmax = new int[out];
+            backend.maxPool2d(shape, input, heap(y), heap(argmax));
+            assertArrayEquals(expected, y);
+            assertArrayEquals(expectedArgmax, argmax);
+            float[] average = new float[out];
+            float[] expectedAverage = new float[out];
+            KernelChecks.reference().avgPool2d(shape, input, heap(expectedAverage));
+            backend.avgPool2d(shape, input, heap(average));
+            assertArrayEquals(expectedAverage, average, 1e-6f);
+        }
+        assertTrue(Float.isNaN(y(backend, shape, x)[8]), "window (2..3, 2..3) holds the NaN at row 2, column 3");
+    }
+
+    private static float[] y(Backend backend, Pool2dShape shape, float[] x) {
+        float[] y = new float[(int) shape.outputSize()];
+        backend.maxPool2d(shape, heap(x), heap(y), heap(new int[y.length]));
+        return y;
+    }
+
+    /** x[i] = i mod 3 (ties in every window), NaN at the given flat indices. */
+    private static float[] tiesAndNans(Pool2dShape shape, int... nans) {
+        float[] x = new float[(int) shape.inputSize()];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i % 3;
+        }
+        for (int at : nans) {
+            x[at] = Float.NaN;
+        }
+        return x;
     }
 
     @ParameterizedTest(name = "{0}")

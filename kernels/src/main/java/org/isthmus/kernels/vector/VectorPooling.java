@@ -46,7 +46,7 @@ final class VectorPooling implements PoolingKernels {
             Window out = staging.window(1).write(ys, plane * outPlane, outPlane);
             int[] index = staging.ints(0, outPlane);
             maxPlane(shape, in.array, in.offset, out.array, out.offset, index,
-                    staging.window(2).zeros(shape.inWidth()).array, staging.ints(1, shape.inWidth()));
+                    staging.window(2).zeros(rowScratch(shape)).array, staging.ints(1, Math.max(shape.inWidth(), V)));
             out.flush();
             Staging.storeInts(index, argmax, plane * outPlane, outPlane);
         }, x, y, argmax);
@@ -85,7 +85,7 @@ final class VectorPooling implements PoolingKernels {
             Window in = staging.window(0).read(xs, plane * inPlane, inPlane);
             Window out = staging.window(1).write(ys, plane * outPlane, outPlane);
             averagePlane(shape, in.array, in.offset, out.array, out.offset,
-                    staging.window(2).zeros(shape.inWidth()).array);
+                    staging.window(2).zeros(rowScratch(shape)).array);
             out.flush();
         }, x, y);
     }
@@ -123,6 +123,17 @@ final class VectorPooling implements PoolingKernels {
             int hTo = Math.min(h0 + shape.kernelHeight(), shape.inHeight());
             if (paired && pairedRowFits(shape, oh, x.length - xo)) {
                 maxOfPairedWindows(x, xo, width, hFrom, hTo, y, yo + oh * outWidth, argmax, oh * outWidth, outWidth);
+                continue;
+            }
+            if (paired) {
+                // A short row at the plane's end: the same kernel on a copy of its input rows followed
+                // by slack, its outputs after that, then the row's outputs copied out.
+                int copied = (hTo - hFrom) * width;
+                System.arraycopy(x, xo + hFrom * width, columnMax, 0, copied);
+                int outputs = copied + 2 * V;
+                maxOfPairedWindows(columnMax, -hFrom * width, width, hFrom, hTo, columnMax, outputs, columnRow, 0, outWidth);
+                System.arraycopy(columnMax, outputs, y, yo + oh * outWidth, outWidth);
+                System.arraycopy(columnRow, 0, argmax, oh * outWidth, outWidth);
                 continue;
             }
             System.arraycopy(x, xo + hFrom * width, columnMax, 0, width);
@@ -167,6 +178,15 @@ final class VectorPooling implements PoolingKernels {
                 averageOfPairedWindows(x, xo, width, hFrom, hTo, 1f / window, y, yo + oh * outWidth, outWidth);
                 continue;
             }
+            if (paired) {
+                int copied = (hTo - hFrom) * width;
+                System.arraycopy(x, xo + hFrom * width, columnSum, 0, copied);
+                int outputs = copied + 2 * V;
+                averageOfPairedWindows(columnSum, -hFrom * width, width, hFrom, hTo, 1f / window, columnSum, outputs,
+                        outWidth);
+                System.arraycopy(columnSum, outputs, y, yo + oh * outWidth, outWidth);
+                continue;
+            }
             System.arraycopy(x, xo + hFrom * width, columnSum, 0, width);
             for (int h = hFrom + 1; h < hTo; h++) {
                 ArrayMath.accumulate(columnSum, 0, x, xo + h * width, width);
@@ -184,6 +204,14 @@ final class VectorPooling implements PoolingKernels {
         }
     }
 
+    /**
+     * Floats of the per-plane row scratch: a row of column maxima or sums, or (paired windows whose
+     * row does not fit, {@link #pairedRowFits}) a window's input rows, two vectors of slack and one of outputs.
+     */
+    private static int rowScratch(Pool2dShape shape) {
+        return Math.max(shape.inWidth(), shape.kernelHeight() * shape.inWidth() + 3 * V);
+    }
+
     /** Whether each output's columns are one unpadded pair (2w, 2w + 1): the all-SIMD path. */
     private static boolean pairs(Pool2dShape shape) {
         return shape.kernelWidth() == 2 && shape.strideW() == 2 && shape.padW() == 0;
@@ -195,7 +223,7 @@ final class VectorPooling implements PoolingKernels {
      * vector: its loads run into the next input rows and its stores into the next output row, which
      * is computed after it and overwrites them. So it may when those reads stay inside the input
      * array and those writes inside this plane's outputs (never another thread's plane); the last
-     * rows of a plane take the two-step path.
+     * rows of a plane run the same kernel on a copy of their input rows ({@link #maxPlane}).
      */
     private static boolean pairedRowFits(Pool2dShape shape, int oh, int inputFromPlane) {
         int outWidth = shape.outWidth();
