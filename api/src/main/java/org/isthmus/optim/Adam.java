@@ -1,6 +1,9 @@
 package org.isthmus.optim;
 
+import java.lang.foreign.MemorySegment;
 import java.util.List;
+import org.isthmus.kernels.AdamCoefficients;
+import org.isthmus.kernels.Backends;
 import org.isthmus.tensor.Tensor;
 
 /**
@@ -46,20 +49,18 @@ public final class Adam extends Optimizer {
     @Override
     protected void update(float[] p, int pFrom, float[] g, int gFrom, int n, float[][] buffers,
                           double learningRate, long step) {
-        float[] m = buffers[0];
-        float[] v = buffers[1];
         double correction1 = 1 - Math.pow(beta1, step);
         double correction2 = 1 - Math.pow(beta2, step);
-        float stepSize = (float) (learningRate / correction1);
-        float rootCorrection2 = (float) Math.sqrt(correction2);
-        float decay = decoupled ? (float) (1 - learningRate * weightDecay) : 1f;
-        float l2 = decoupled ? 0f : weightDecay;
-        for (int i = 0; i < n; i++) {
-            p[pFrom + i] *= decay;
-            float d = g[gFrom + i] + l2 * p[pFrom + i];
-            m[i] = beta1 * m[i] + (1 - beta1) * d;
-            v[i] = beta2 * v[i] + (1 - beta2) * d * d;
-            p[pFrom + i] -= stepSize * m[i] / ((float) Math.sqrt(v[i]) / rootCorrection2 + eps);
-        }
+        AdamCoefficients coefficients = new AdamCoefficients(beta1, beta2, (float) (learningRate / correction1),
+                (float) Math.sqrt(correction2), eps, decoupled ? (float) (1 - learningRate * weightDecay) : 1f,
+                decoupled ? 0f : weightDecay);
+        // One fused kernel: as a Java loop the square root and division cost ~4.7 ns a parameter (1.1 ms
+        // of each MLP step), the vector kernel computes 8 of each at a time.
+        Backends.current().adamUpdate(n, coefficients, slice(p, pFrom, n), slice(g, gFrom, n),
+                MemorySegment.ofArray(buffers[0]), MemorySegment.ofArray(buffers[1]));
+    }
+
+    private static MemorySegment slice(float[] array, int from, int n) {
+        return MemorySegment.ofArray(array).asSlice((long) from * Float.BYTES, (long) n * Float.BYTES);
     }
 }

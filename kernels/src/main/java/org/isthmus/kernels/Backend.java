@@ -168,6 +168,13 @@ public interface Backend {
      */
     void dropout(MemorySegment x, MemorySegment y, MemorySegment mask, int n, float p, long seed);
 
+    /**
+     * One Adam or AdamW step on n parameters, in place ({@link AdamCoefficients} gives the formulas):
+     * p, m and v (the moment estimates) are read and overwritten, the gradient g only read. The four
+     * must not overlap.
+     */
+    void adamUpdate(int n, AdamCoefficients c, MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v);
+
     // ---------------------------------------------------------------- reductions
     // A tensor reduced over one dimension is seen as outer×size×inner (row-major): reducing the last
     // dimension of a matrix is (rows, cols, 1), its first dimension (1, rows, cols). y is outer×inner.

@@ -2,6 +2,7 @@ package org.isthmus.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Objects;
 
 /**
  * The front door every backend shares: arguments are validated once here, then handed to the
@@ -351,6 +352,21 @@ public abstract class CheckedBackend implements Backend {
         output("y", y, n, call);
         if (n > 0) {
             kernels.elementwise().axpy(n, alpha, x, y);
+        }
+    }
+
+    @Override
+    public final void adamUpdate(int n, AdamCoefficients c, MemorySegment p, MemorySegment g, MemorySegment m,
+                                 MemorySegment v) {
+        String call = "adamUpdate(n=" + n + ")";
+        checkSizes(call, n);
+        Objects.requireNonNull(c, "adamUpdate: coefficients are null");
+        floats("g", g, n, call);
+        output("p", p, n, call);
+        output("m", m, n, call);
+        output("v", v, n, call);
+        if (n > 0) {
+            kernels.elementwise().adamUpdate(n, c, p, g, m, v);
         }
     }
 

@@ -21,4 +21,6 @@ public interface ElementwiseKernels {
     void axpy(int n, float alpha, MemorySegment x, MemorySegment y);
 
     void dropout(MemorySegment x, MemorySegment y, MemorySegment mask, int n, float p, long seed);
+
+    void adamUpdate(int n, AdamCoefficients c, MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v);
 }

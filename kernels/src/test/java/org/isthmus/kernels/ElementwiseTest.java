@@ -228,6 +228,50 @@ class ElementwiseTest {
         }
     }
 
+    /** Adam with L2 decay, then AdamW (decoupled decay), at step 3, on random moments. */
+    @ParameterizedTest(name = "{0} n={1} {2}")
+    @MethodSource("streamCases")
+    void adamUpdateMatchesReference(Backend backend, int n, TestMemory memory) {
+        assumeTrue(backend != null, "only the scalar reference is available");
+        SplittableRandom random = new SplittableRandom(TestSeeds.forCase(List.of("adam", n, memory)));
+        float[] p = uniform(random, n, -1, 1);
+        float[] g = uniform(random, n, -1, 1);
+        float[] m = uniform(random, n, -0.1f, 0.1f);
+        float[] v = uniform(random, n, 0, 0.01f);
+        double lr = 1e-3;
+        double correction1 = 1 - Math.pow(0.9, 3);
+        float root2 = (float) Math.sqrt(1 - Math.pow(0.999, 3));
+        for (AdamCoefficients c : List.of(
+                new AdamCoefficients(0.9f, 0.999f, (float) (lr / correction1), root2, 1e-8f, 1f, 0.01f),
+                new AdamCoefficients(0.9f, 0.999f, (float) (lr / correction1), root2, 1e-8f, (float) (1 - lr * 0.01), 0f))) {
+            float[] expectedP = p.clone();
+            float[] expectedM = m.clone();
+            float[] expectedV = v.clone();
+            KernelChecks.reference().adamUpdate(n, c, heap(expectedP), heap(g), heap(expectedM), heap(expectedV));
+            try (Arena arena = Arena.ofShared()) {
+                MemorySegment ps = memory.floats(arena, p);
+                MemorySegment gs = memory.floats(arena, g);
+                MemorySegment ms = memory.floats(arena, m);
+                MemorySegment vs = memory.floats(arena, v);
+                backend.adamUpdate(n, c, ps, gs, ms, vs);
+                // Each value takes a handful of float roundings against one from double.
+                assertClose(expectedM, toArray(ms, n), 1e-6, "m n=" + n + " " + c);
+                assertClose(expectedV, toArray(vs, n), 1e-6, "v n=" + n + " " + c);
+                assertClose(expectedP, toArray(ps, n), 1e-6, "p n=" + n + " " + c);
+                assertArrayEquals(g, toArray(gs, n), "the gradient is only read");
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("allBackends")
+    void adamUpdateNamesAShortSegment(Backend backend) {
+        AdamCoefficients c = new AdamCoefficients(0.9f, 0.999f, 1e-3f, 1f, 1e-8f, 1f, 0f);
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> backend.adamUpdate(10, c,
+                heap(new float[10]), heap(new float[10]), heap(new float[10]), heap(new float[9])));
+        assertTrue(error.getMessage().contains("v") && error.getMessage().contains("n=10"), error.getMessage());
+    }
+
     @ParameterizedTest(name = "{0} n={1} {2}")
     @MethodSource("streamCases")
     void dropoutDrawsTheReferenceMask(Backend backend, int n, TestMemory memory) {

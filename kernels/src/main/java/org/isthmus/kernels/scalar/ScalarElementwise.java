@@ -2,6 +2,7 @@ package org.isthmus.kernels.scalar;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import org.isthmus.kernels.AdamCoefficients;
 import org.isthmus.kernels.BinaryOp;
 import org.isthmus.kernels.Broadcast;
 import org.isthmus.kernels.DropoutMask;
@@ -101,6 +102,20 @@ final class ScalarElementwise implements ElementwiseKernels {
     public void axpy(int n, float alpha, MemorySegment x, MemorySegment y) {
         for (long i = 0; i < n; i++) {
             y.setAtIndex(FLOAT, i, (float) (y.getAtIndex(FLOAT, i) + (double) alpha * x.getAtIndex(FLOAT, i)));
+        }
+    }
+
+    /** In double, rounded to float once per stored value. */
+    @Override
+    public void adamUpdate(int n, AdamCoefficients c, MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v) {
+        for (long i = 0; i < n; i++) {
+            double value = (double) p.getAtIndex(FLOAT, i) * c.decay();
+            double d = g.getAtIndex(FLOAT, i) + (double) c.l2() * value;
+            double mi = (double) c.beta1() * m.getAtIndex(FLOAT, i) + (1 - (double) c.beta1()) * d;
+            double vi = (double) c.beta2() * v.getAtIndex(FLOAT, i) + (1 - (double) c.beta2()) * d * d;
+            m.setAtIndex(FLOAT, i, (float) mi);
+            v.setAtIndex(FLOAT, i, (float) vi);
+            p.setAtIndex(FLOAT, i, (float) (value - c.stepSize() * mi / (Math.sqrt(vi) / c.rootCorrection2() + c.eps())));
         }
     }
 
