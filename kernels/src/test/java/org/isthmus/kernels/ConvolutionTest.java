@@ -77,6 +77,12 @@ class ConvolutionTest {
                 new ConvCase("odd sizes, 5x3 kernel", new Conv2dShape(3, 5, 13, 17, 7, 5, 3, 1, 1, 2, 1, 1, 1)),
                 new ConvCase("stride 3x1, dilation 1x2", new Conv2dShape(2, 4, 12, 11, 6, 2, 3, 3, 1, 0, 2, 1, 2)),
                 new ConvCase("kernel as large as the padded input", new Conv2dShape(2, 3, 4, 5, 2, 6, 5, 1, 1, 1, 0, 1, 1)),
+                // The 4-filter tile with rows sharing their padding: taps that reach past a row's end
+                // read the next row's leading zeros (padding 2 and 3, dilation 2, rows wider than the
+                // image plus its left padding when the padding exceeds the kernel).
+                new ConvCase("tile: 5x5 kernel, padding 2", new Conv2dShape(2, 13, 14, 11, 9, 5, 5, 1, 1, 2, 2, 1, 1)),
+                new ConvCase("tile: padding 3 beyond a 3x3 kernel", new Conv2dShape(2, 12, 9, 9, 8, 3, 3, 1, 1, 3, 3, 1, 1)),
+                new ConvCase("tile: dilation 2, padding 2", new Conv2dShape(1, 12, 10, 8, 9, 3, 3, 1, 1, 2, 2, 2, 2)),
                 // Row kernels (few taps or few filters): output rows of one vector and a tail, odd
                 // filter counts, padding 0/1/2, dilation, and rows narrower than a vector (other paths).
                 new ConvCase("rows: one filter, 5x7 padded 2", new Conv2dShape(1, 1, 5, 7, 1, 3, 3, 1, 1, 2, 2, 1, 1)),

@@ -10,12 +10,15 @@ import org.isthmus.kernels.Parallelism;
 
 /**
  * Stride-1 convolution without an im2col matrix ("implicit GEMM"). Each band of an image's input
- * is copied, padded, into planes of {@code paddedWidth = W + 2·padW} floats a row; output pixel
- * (oh, ow) is then flat position q = oh·paddedWidth + ow, and tap (c, r, s) reads the padded
- * input at q + c·plane + r·dilH·paddedWidth + s·dilW. So out[k][q] = Σ_taps w[k][tap]·in[q + offset(tap)]:
- * a GEMM whose B operand is the padded input at a fixed offset per tap. Positions that fall in
- * the padding columns (paddedWidth − outWidth a row) are computed and dropped when the band is
- * copied out.
+ * is copied, padded, into planes of {@code paddedWidth} floats a row: padW zeros, then the row, then
+ * zeros up to paddedWidth = max(W + padW, outWidth). A row's right padding is the next row's left
+ * padding: a tap reaching past the end of a row reads the next row's leading zeros, so the padding
+ * is paid once a row, not twice (15 floats a row instead of 16 for 14-wide images: 6–10% fewer
+ * positions). Output pixel (oh, ow) is then flat position q = oh·paddedWidth + ow, and tap (c, r, s)
+ * reads the padded input at q + c·plane + r·dilH·paddedWidth + s·dilW. So
+ * out[k][q] = Σ_taps w[k][tap]·in[q + offset(tap)]: a GEMM whose B operand is the padded input at a
+ * fixed offset per tap. Positions past outWidth in a row are computed and dropped when the band
+ * is copied out.
  *
  * <ul>
  * <li>{@link #run}: for each tile of {@link #TILE_WIDTH} positions the inputs of every tap are
@@ -64,8 +67,13 @@ final class DirectConvolution {
             return width + 2 * padW - dilationW * (kernelW - 1);
         }
 
+        /**
+         * Floats a padded row: padW leading zeros and the row, and at least outWidth positions. A tap
+         * reaches at most padW past the row's end (outWidth − 1 + dilW·(kW − 1) = W + 2·padW − 1), which is
+         * the next row's leading zeros (or the zeroed slack after the band).
+         */
         int paddedWidth() {
-            return width + 2 * padW;
+            return Math.max(width + padW, outWidth());
         }
 
         int taps() {
