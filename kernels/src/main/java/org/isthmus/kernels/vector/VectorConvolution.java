@@ -61,6 +61,13 @@ final class VectorConvolution implements ConvolutionKernels {
                     MemorySegment.copy(w, FLOAT, 0, copy, 0, (int) shape.weightSize());
                     RowConvolution.run(direct, x, copy, 0, rowBias, y, workspace, threads);
                 }
+            } else if (strideOne && WinogradConvolution.serves(direct)) {
+                float[] winogradBias = null;
+                if (bias != null) {
+                    winogradBias = workspace.bias(shape.outChannels());
+                    MemorySegment.copy(bias, FLOAT, 0, winogradBias, 0, shape.outChannels());
+                }
+                WinogradConvolution.run(direct, x, w, false, winogradBias, y, workspace, threads);
             } else if (strideOne && DirectConvolution.suits(direct)) {
                 MemorySegment packed = packWeights(direct, w, false, workspace);
                 float[] paddedBias = workspace.bias(direct.paddedFilters());
@@ -92,6 +99,8 @@ final class VectorConvolution implements ConvolutionKernels {
             boolean strideOne = shape.strideH() == 1 && shape.strideW() == 1;
             if (strideOne && transposed != null && RowConvolution.serves(transposed)) {
                 RowConvolution.run(transposed, dy, flippedWeights(shape, w, workspace), 0, null, dx, workspace, threads);
+            } else if (strideOne && transposed != null && WinogradConvolution.serves(transposed)) {
+                WinogradConvolution.run(transposed, dy, w, true, null, dx, workspace, threads);
             } else if (strideOne && transposed != null && DirectConvolution.suits(transposed)) {
                 MemorySegment packed = packWeights(transposed, w, true, workspace);
                 DirectConvolution.run(transposed, dy, packed, workspace.bias(transposed.paddedFilters()), dx,
