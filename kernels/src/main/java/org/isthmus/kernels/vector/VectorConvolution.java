@@ -15,7 +15,9 @@ import org.isthmus.kernels.Segments;
  * Convolution on the Vector API. Stride 1 (the usual 3×3 layers) runs {@link DirectConvolution}
  * for every pass: no im2col matrix, the padded input is the GEMM's B operand (backward data as
  * a convolution of dy with the flipped weights; the weight gradient only from
- * {@link #MIN_GRADIENT_TAPS} taps). Layers with few taps (a first layer's C·3·3) or few filters
+ * {@link #MIN_GRADIENT_TAPS} taps). 3×3 kernels with enough channels and filters run forward and
+ * backward data by Winograd's F(2×2, 3×3) instead ({@link WinogradConvolution}: 16
+ * multiply-adds per 2×2 outputs instead of 36). Layers with few taps (a first layer's C·3·3) or few filters
  * (its backward-data pass) run {@link RowConvolution} instead, whose kernels sweep output rows
  * and store straight into the output. Strided convolutions and the remaining cases build im2col
  * bands ({@link Im2col}) and call {@link VectorGemm#sgemm} per band of one image: the output of
