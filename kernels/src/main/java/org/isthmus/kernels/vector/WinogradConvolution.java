@@ -25,7 +25,7 @@ import org.isthmus.kernels.Parallelism;
  * tiles that the next tile row overwrites (V) or that are never copied out (y). The products run
  * sgemm's register tile (MR filters × NR tiles) on U packed once per call and V read in place,
  * stored straight into M: with a depth of only C, sgemm's own packing and tile merging cost more
- * than the multiply-adds (41 against 52 GFLOP/s on C = 32, measured).
+ * than the multiply-adds (41 against 52 GFLOP/s on C = 32, single runs on a loaded machine).
  */
 final class WinogradConvolution {
 
