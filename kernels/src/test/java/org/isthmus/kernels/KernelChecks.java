@@ -11,7 +11,7 @@ import java.util.function.ToDoubleFunction;
 import java.util.stream.Stream;
 
 /** What the kernel tests share: the backends under test, random data, error norms, finite differences. */
-final class KernelChecks {
+public final class KernelChecks {
 
     /** Sizes that hit every tail of a 4-, 8- and 16-float vector loop. */
     static final int[] TAIL_SIZES = {1, 3, 15, 16, 17, 31, 33, 207, 1031};
@@ -29,11 +29,11 @@ final class KernelChecks {
         return backends().filter(b -> !b.name().equals("scalar"));
     }
 
-    static Backend reference() {
+    public static Backend reference() {
         return Backends.get("scalar");
     }
 
-    static float[] uniform(SplittableRandom random, int n, double low, double high) {
+    public static float[] uniform(SplittableRandom random, int n, double low, double high) {
         float[] values = new float[n];
         for (int i = 0; i < n; i++) {
             values[i] = (float) random.nextDouble(low, high);
@@ -41,7 +41,7 @@ final class KernelChecks {
         return values;
     }
 
-    static MemorySegment heap(float[] values) {
+    public static MemorySegment heap(float[] values) {
         return MemorySegment.ofArray(values);
     }
 
@@ -50,20 +50,20 @@ final class KernelChecks {
     }
 
     /** A native copy of values, in an arena the test closes. */
-    static MemorySegment nativeCopy(Arena arena, float[] values) {
+    public static MemorySegment nativeCopy(Arena arena, float[] values) {
         MemorySegment segment = arena.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, values.length));
         MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_FLOAT, 0, values.length);
         return segment;
     }
 
-    static float[] toArray(MemorySegment segment, int n) {
+    public static float[] toArray(MemorySegment segment, int n) {
         float[] values = new float[n];
         MemorySegment.copy(segment, ValueLayout.JAVA_FLOAT, 0, values, 0, n);
         return values;
     }
 
     /** ‖actual − expected‖ / ‖expected‖ (the absolute norm when expected is zero). */
-    static double relativeError(float[] actual, float[] expected) {
+    public static double relativeError(float[] actual, float[] expected) {
         assertEquals(expected.length, actual.length, "lengths");
         double diff = 0;
         double norm = 0;
@@ -76,7 +76,7 @@ final class KernelChecks {
     }
 
     /** Fails unless relativeError(actual, expected) ≤ tolerance and actual is free of NaN where expected is. */
-    static void assertClose(float[] expected, float[] actual, double tolerance, String what) {
+    public static void assertClose(float[] expected, float[] actual, double tolerance, String what) {
         for (int i = 0; i < expected.length; i++) {
             if (Float.isNaN(actual[i]) != Float.isNaN(expected[i])) {
                 throw new AssertionError(what + ": element " + i + " is " + actual[i] + ", expected " + expected[i]);

@@ -1,7 +1,7 @@
 package org.isthmus.kernels;
 
 /** A fresh seed per run, printed so a failure can be replayed with -Disthmus.test.seed=N. */
-final class TestSeeds {
+public final class TestSeeds {
 
     static final long BASE = chooseBase();
 
@@ -16,7 +16,7 @@ final class TestSeeds {
     }
 
     /** The seed for one case: the run's base seed mixed with the case's own identity. */
-    static long forCase(Object testCase) {
+    public static long forCase(Object testCase) {
         return BASE * 31 + testCase.hashCode();
     }
 }

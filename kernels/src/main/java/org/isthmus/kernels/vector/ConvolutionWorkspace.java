@@ -31,6 +31,9 @@ final class ConvolutionWorkspace {
     private float[][] gradientInputs = new float[0][];
     private MemorySegment[] packedGradients = new MemorySegment[0];
     private MemorySegment[] tiles = new MemorySegment[0];
+    private float[][] winogradInputs = new float[0][];
+    private float[][] winogradProducts = new float[0][];
+    private float[][] winogradRows = new float[0][];
 
     static ConvolutionWorkspace acquire() {
         ConvolutionWorkspace workspace = POOL.poll();
@@ -173,6 +176,35 @@ final class ConvolutionWorkspace {
 
     MemorySegment tile(int part) {
         return tiles[part];
+    }
+
+    /**
+     * Makes {@code parts} sets of {@link WinogradConvolution} buffers available: a chunk's
+     * transformed input (V), products (M) and row scratch (its weights go to {@link #packedWeights}).
+     */
+    void reserveWinograd(int parts, int inputFloats, int productFloats, int rowFloats) {
+        if (winogradInputs.length < parts) {
+            winogradInputs = Arrays.copyOf(winogradInputs, parts);
+            winogradProducts = Arrays.copyOf(winogradProducts, parts);
+            winogradRows = Arrays.copyOf(winogradRows, parts);
+        }
+        for (int p = 0; p < parts; p++) {
+            winogradInputs[p] = atLeast(winogradInputs[p], inputFloats);
+            winogradProducts[p] = atLeast(winogradProducts[p], productFloats);
+            winogradRows[p] = atLeast(winogradRows[p], rowFloats);
+        }
+    }
+
+    float[] winogradInput(int part) {
+        return winogradInputs[part];
+    }
+
+    float[] winogradProducts(int part) {
+        return winogradProducts[part];
+    }
+
+    float[] winogradRows(int part) {
+        return winogradRows[part];
     }
 
     private static MemorySegment atLeast(MemorySegment segment, long floats) {

@@ -15,7 +15,9 @@ import org.isthmus.kernels.Segments;
  * Convolution on the Vector API. Stride 1 (the usual 3×3 layers) runs {@link DirectConvolution}
  * for every pass: no im2col matrix, the padded input is the GEMM's B operand (backward data as
  * a convolution of dy with the flipped weights; the weight gradient only from
- * {@link #MIN_GRADIENT_TAPS} taps). Layers with few taps (a first layer's C·3·3) or few filters
+ * {@link #MIN_GRADIENT_TAPS} taps). 3×3 kernels with enough channels and filters run forward and
+ * backward data by Winograd's F(2×2, 3×3) instead ({@link WinogradConvolution}: 16
+ * multiply-adds per 2×2 outputs instead of 36). Layers with few taps (a first layer's C·3·3) or few filters
  * (its backward-data pass) run {@link RowConvolution} instead, whose kernels sweep output rows
  * and store straight into the output. Strided convolutions and the remaining cases build im2col
  * bands ({@link Im2col}) and call {@link VectorGemm#sgemm} per band of one image: the output of
@@ -61,6 +63,13 @@ final class VectorConvolution implements ConvolutionKernels {
                     MemorySegment.copy(w, FLOAT, 0, copy, 0, (int) shape.weightSize());
                     RowConvolution.run(direct, x, copy, 0, rowBias, y, workspace, threads);
                 }
+            } else if (strideOne && WinogradConvolution.serves(direct)) {
+                float[] winogradBias = null;
+                if (bias != null) {
+                    winogradBias = workspace.bias(shape.outChannels());
+                    MemorySegment.copy(bias, FLOAT, 0, winogradBias, 0, shape.outChannels());
+                }
+                WinogradConvolution.run(direct, x, w, false, winogradBias, y, workspace, threads);
             } else if (strideOne && DirectConvolution.suits(direct)) {
                 MemorySegment packed = packWeights(direct, w, false, workspace);
                 float[] paddedBias = workspace.bias(direct.paddedFilters());
@@ -92,6 +101,8 @@ final class VectorConvolution implements ConvolutionKernels {
             boolean strideOne = shape.strideH() == 1 && shape.strideW() == 1;
             if (strideOne && transposed != null && RowConvolution.serves(transposed)) {
                 RowConvolution.run(transposed, dy, flippedWeights(shape, w, workspace), 0, null, dx, workspace, threads);
+            } else if (strideOne && transposed != null && WinogradConvolution.serves(transposed)) {
+                WinogradConvolution.run(transposed, dy, w, true, null, dx, workspace, threads);
             } else if (strideOne && transposed != null && DirectConvolution.suits(transposed)) {
                 MemorySegment packed = packWeights(transposed, w, true, workspace);
                 DirectConvolution.run(transposed, dy, packed, workspace.bias(transposed.paddedFilters()), dx,
