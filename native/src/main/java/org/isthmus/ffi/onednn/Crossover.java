@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Properties;
+import org.isthmus.kernels.Conv2dShape;
 
 /**
  * Per op, the size from which oneDNN beats the vector kernels on this kind of machine: measured by
@@ -17,14 +18,21 @@ import java.util.Properties;
  *
  * <p>Sizes: sgemm counts m·n·k multiply-adds, conv2d its multiply-adds
  * (N·K·OH·OW·C·kh·kw), softmax and layerNorm the elements of the matrix. A backward pass follows
- * its forward op's threshold.
+ * its forward op's threshold. Convolutions come in two classes, because the vector backend runs them
+ * with different algorithms: 3×3 kernels at stride 1 and dilation 1 with at least
+ * {@value #MIN_3X3_CHANNELS} input and output channels ({@code conv2d3x3}: Winograd on the vector
+ * side), and every other convolution ({@code conv2d}).
  *
  * @param sgemm     m·n·k from which {@code dnnl_sgemm} is used
- * @param conv2d    multiply-adds from which the oneDNN convolution is used
+ * @param conv2d    multiply-adds from which the oneDNN convolution is used, outside the 3×3 class
+ * @param conv2d3x3 multiply-adds from which the oneDNN convolution is used for the 3×3 class
  * @param softmax   elements from which oneDNN's softmax and logSoftmax are used
  * @param layerNorm elements from which oneDNN's layer normalization is used
  */
-record Crossover(long sgemm, long conv2d, long softmax, long layerNorm) {
+record Crossover(long sgemm, long conv2d, long conv2d3x3, long softmax, long layerNorm) {
+
+    /** Fewest input and output channels of the 3×3 class (the vector backend's Winograd threshold). */
+    static final int MIN_3X3_CHANNELS = 16;
 
     static final String RESOURCE = "crossover.properties";
 
@@ -45,8 +53,16 @@ record Crossover(long sgemm, long conv2d, long softmax, long layerNorm) {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the crossover table", e);
         }
-        return new Crossover(size(table, "sgemm"), size(table, "conv2d"), size(table, "softmax"),
-                size(table, "layerNorm"));
+        return new Crossover(size(table, "sgemm"), size(table, "conv2d"), size(table, "conv2d3x3"),
+                size(table, "softmax"), size(table, "layerNorm"));
+    }
+
+    /** The threshold for this convolution's class. */
+    long conv2d(Conv2dShape shape) {
+        boolean threeByThree = shape.kernelHeight() == 3 && shape.kernelWidth() == 3 && shape.strideH() == 1
+                && shape.strideW() == 1 && shape.dilationH() == 1 && shape.dilationW() == 1
+                && shape.inChannels() >= MIN_3X3_CHANNELS && shape.outChannels() >= MIN_3X3_CHANNELS;
+        return threeByThree ? conv2d3x3 : conv2d;
     }
 
     private static long size(Properties table, String op) {
@@ -67,7 +83,7 @@ record Crossover(long sgemm, long conv2d, long softmax, long layerNorm) {
 
     @Override
     public String toString() {
-        return "oneDNN from sgemm m·n·k >= " + sgemm + ", conv2d MACs >= " + conv2d + ", softmax elements >= "
-                + softmax + ", layerNorm elements >= " + layerNorm;
+        return "oneDNN from sgemm m·n·k >= " + sgemm + ", conv2d MACs >= " + conv2d + " (3x3 stride-1: >= "
+                + conv2d3x3 + "), softmax elements >= " + softmax + ", layerNorm elements >= " + layerNorm;
     }
 }

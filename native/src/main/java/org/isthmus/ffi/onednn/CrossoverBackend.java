@@ -36,7 +36,7 @@ final class CrossoverBackend extends CheckedBackend {
                         .sgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
         return new KernelSet(gemm, new RoutedSoftmax(oneDnn.softmax(), fallback.softmax(), table.softmax()),
                 new RoutedNormalization(oneDnn.normalization(), fallback.normalization(), table.layerNorm()),
-                new RoutedConvolution(oneDnn.convolution(), fallback.convolution(), table.conv2d()),
+                new RoutedConvolution(oneDnn.convolution(), fallback.convolution(), table),
                 fallback.pooling(), fallback.elementwise(), fallback.reductions());
     }
 
@@ -139,12 +139,12 @@ final class CrossoverBackend extends CheckedBackend {
         }
     }
 
-    private record RoutedConvolution(ConvolutionKernels oneDnn, ConvolutionKernels fallback, long threshold)
+    private record RoutedConvolution(ConvolutionKernels oneDnn, ConvolutionKernels fallback, Crossover table)
             implements ConvolutionKernels {
 
         private ConvolutionKernels pick(Conv2dShape s) {
             long macs = s.outputSize() * s.inChannels() * s.kernelHeight() * s.kernelWidth();
-            return macs >= threshold ? oneDnn : fallback;
+            return macs >= table.conv2d(s) ? oneDnn : fallback;
         }
 
         @Override
