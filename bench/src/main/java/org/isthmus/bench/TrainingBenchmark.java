@@ -26,7 +26,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One training epoch of the MLP or the CNN on Fashion-MNIST (the system copy when installed, else the
- * embedded subset), Adam 1e-3, batch 128, as the main job runs it. Each measured iteration is one epoch:
+ * embedded subset), Adam, batch 128, the main job's models. The main job's input standardization and
+ * learning-rate schedule change no work per epoch and are left out. Each measured iteration is one epoch:
  * the first epoch is the warm-up, the median over epochs 2..n is the figure; samples/s = training images /
  * seconds per epoch. The backend is {@code -Disthmus.backend} (pass it with -jvmArgsAppend).
  */
