@@ -19,9 +19,9 @@ import org.isthmus.kernels.Conv2dShape;
  * <p>Sizes: sgemm counts m·n·k multiply-adds, conv2d its multiply-adds
  * (N·K·OH·OW·C·kh·kw), softmax and layerNorm the elements of the matrix. A backward pass follows
  * its forward op's threshold. Convolutions come in two classes, because the vector backend runs them
- * with different algorithms: 3×3 kernels at stride 1 and dilation 1 with at least
- * {@value #MIN_3X3_CHANNELS} input and output channels ({@code conv2d3x3}: Winograd on the vector
- * side), and every other convolution ({@code conv2d}).
+ * with different algorithms: 3×3 kernels at stride 1 and dilation 1, the same padding of at most 2
+ * on both axes, with at least {@value #MIN_3X3_CHANNELS} input and output channels
+ * ({@code conv2d3x3}: Winograd on the vector side), and every other convolution ({@code conv2d}).
  *
  * @param sgemm     m·n·k from which {@code dnnl_sgemm} is used
  * @param conv2d    multiply-adds from which the oneDNN convolution is used, outside the 3×3 class
@@ -61,6 +61,7 @@ record Crossover(long sgemm, long conv2d, long conv2d3x3, long softmax, long lay
     long conv2d(Conv2dShape shape) {
         boolean threeByThree = shape.kernelHeight() == 3 && shape.kernelWidth() == 3 && shape.strideH() == 1
                 && shape.strideW() == 1 && shape.dilationH() == 1 && shape.dilationW() == 1
+                && shape.padH() == shape.padW() && shape.padH() <= 2
                 && shape.inChannels() >= MIN_3X3_CHANNELS && shape.outChannels() >= MIN_3X3_CHANNELS;
         return threeByThree ? conv2d3x3 : conv2d;
     }

@@ -74,7 +74,9 @@ class CrossoverTest {
                 new Conv2dShape(8, 32, 14, 14, 15, 3, 3, 1, 1, 1, 1, 1, 1),      // 15 filters
                 new Conv2dShape(8, 32, 14, 14, 64, 3, 3, 2, 2, 1, 1, 1, 1),      // stride 2
                 new Conv2dShape(8, 32, 14, 14, 64, 3, 3, 1, 1, 2, 2, 2, 2),      // dilation 2
-                new Conv2dShape(8, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2, 1, 1))) {   // 5x5
+                new Conv2dShape(8, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2, 1, 1),      // 5x5
+                new Conv2dShape(8, 32, 14, 14, 64, 3, 3, 1, 1, 3, 3, 1, 1),      // padding 3
+                new Conv2dShape(8, 32, 14, 14, 64, 3, 3, 1, 1, 1, 0, 1, 1))) {   // padding 1 x 0
             assertEquals(1000, table.conv2d(other), other.toString());
         }
         assertTrue(Crossover.load().toString().contains("3x3 stride-1"), Crossover.load().toString());
