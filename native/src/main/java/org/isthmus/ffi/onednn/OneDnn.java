@@ -207,7 +207,10 @@ final class OneDnn {
             return this;
         }
 
-        /** Executes the primitive with the bound arguments, then copies staged outputs back. */
+        /**
+         * Executes the primitive with the bound arguments, asynchronous signals blocked on this
+         * thread ({@link AsyncSignals} says why), then copies staged outputs back.
+         */
         void run(Primitive primitive, String what) {
             int count = memories.size();
             MemorySegment args = arena.allocate(dnnl_exec_arg_t.layout(), count);
@@ -216,8 +219,14 @@ final class OneDnn {
                 dnnl_exec_arg_t.arg(arg, argumentIds.get(i));
                 dnnl_exec_arg_t.memory(arg, memories.get(i));
             }
-            check(dnnl_h.dnnl_primitive_execute(primitive.handle, thread.stream, count, args),
-                    "dnnl_primitive_execute(" + what + ")");
+            int status;
+            AsyncSignals.block();
+            try {
+                status = dnnl_h.dnnl_primitive_execute(primitive.handle, thread.stream, count, args);
+            } finally {
+                AsyncSignals.restore();
+            }
+            check(status, "dnnl_primitive_execute(" + what + ")");
             for (MemorySegment[] copy : copyBacks) {
                 MemorySegment.copy(copy[0], 0, copy[1], 0, copy[0].byteSize());
             }

@@ -9,21 +9,20 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
 /**
- * sgemm through {@code dnnl_sgemm} (row-major, BLAS semantics), one downcall per call.
+ * sgemm through {@code dnnl_sgemm} (row-major, BLAS semantics), one downcall per call, with
+ * asynchronous signals blocked on the calling thread for its duration ({@link AsyncSignals} says why).
  *
  * <p>Short calls (up to {@value #CRITICAL_MULTIPLY_ADDS} multiply-adds, tens of microseconds) are
  * critical downcalls: heap segments go in place, zero-copy, and the call skips the thread-state
  * transition, which is most of a small call's cost. Longer calls must not be critical: the JDK
- * allows it only for functions "with an extremely short running time", and here a loop of
- * 256³ critical calls brings the JVM down within seconds once a JFR recording samples the thread
- * (glibc's "corrupted size vs. prev_size", G1 crashes or a hung JVM; 128³ ran clean), while the
- * same calls as plain downcalls run clean. So a long call is a plain downcall: native operands go
- * in place, heap operands are staged through this thread's native scratch (O(m·k + k·n + m·n)
- * copies against O(m·n·k) work). {@code OneDnnGemmTest} runs such calls under JFR.
+ * allows it only for functions "with an extremely short running time", since a thread in a critical
+ * call holds off every safepoint, so a garbage collection would wait milliseconds for it. So a long
+ * call is a plain downcall: native operands go in place, heap operands are staged through this
+ * thread's native scratch (O(m·k + k·n + m·n) copies against O(m·n·k) work).
  */
 final class OneDnnGemm implements GemmKernel {
 
-    /** 128³: the largest calls measured to be safe as critical downcalls under JFR sampling. */
+    /** 128³: about 30 µs on this machine's two cores, short enough to hold off a safepoint. */
     static final long CRITICAL_MULTIPLY_ADDS = 1L << 21;
     private static final byte NO_TRANSPOSE = 'N';
     private static final byte TRANSPOSE = 'T';
@@ -75,11 +74,14 @@ final class OneDnnGemm implements GemmKernel {
                              MemorySegment a, int lda, MemorySegment b, int ldb, float beta, MemorySegment c, int ldc) {
         OpenMp.useConfiguredThreads();
         int status;
+        AsyncSignals.block();
         try {
             status = (int) sgemm.invokeExact(transA ? TRANSPOSE : NO_TRANSPOSE, transB ? TRANSPOSE : NO_TRANSPOSE,
                     (long) m, (long) n, (long) k, alpha, a, (long) lda, b, (long) ldb, beta, c, (long) ldc);
         } catch (Throwable e) {
             throw new IllegalStateException("dnnl_sgemm downcall failed", e);
+        } finally {
+            AsyncSignals.restore();
         }
         OneDnn.check(status, "dnnl_sgemm");
     }
