@@ -17,8 +17,9 @@ import java.lang.invoke.MethodHandle;
  * JVM, JFR's execution sampler sends HotSpot's suspend signal to threads it finds in Java state; a
  * thread inside a critical downcall, or one that entered a plain downcall between the check and the
  * signal, takes it inside the kernel, and glibc later aborts on the corrupted heap ("corrupted size
- * vs. prev_size") or HotSpot crashes walking a table that was overwritten (bench/NOTES.md, "oneDNN
- * under JFR", has the evidence). Blocked, the signal waits until the call returns: HotSpot's
+ * vs. prev_size") or HotSpot crashes walking a table that was overwritten. A C program whose signal
+ * handler touches 2 KB of stack corrupts its heap the same way (bench/NOTES.md, "oneDNN under JFR",
+ * has the evidence). Blocked, the signal waits until the call returns: HotSpot's
  * suspend protocol gives up after its short timeout and ignores the late signal, so JFR loses one
  * sample. Synchronous signals (SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV, SIGSYS) stay deliverable:
  * a thread that faults with them blocked is killed, and HotSpot needs SIGSEGV. OpenMP's worker
