@@ -11,8 +11,9 @@ import java.lang.invoke.MethodHandle;
 /**
  * Blocks asynchronous signals on the calling thread while oneDNN computes.
  *
- * <p>oneDNN's JIT sgemm kernels (the AVX "nocopy" driver, also behind the gemm-based convolution)
- * run with the stack pointer moved into a workspace they allocate with malloc. A signal delivered
+ * <p>oneDNN's JIT sgemm kernel (the AVX "nocopy" driver) runs with the stack pointer moved into a
+ * workspace it allocates with malloc; primitive executions are masked too, as they may reach the
+ * same code. A signal delivered
  * then has its frame, and its handler's frames, written below that pointer: into the C heap. In a
  * JVM, JFR's execution sampler sends HotSpot's suspend signal to threads it finds in Java state; a
  * thread inside a critical downcall, or one that entered a plain downcall between the check and the
@@ -76,17 +77,6 @@ final class AsyncSignals {
     /** Puts back the mask {@link #block()} found; pending signals are delivered now. */
     static void restore() {
         mask(SIG_SETMASK, SAVED.get(), MemorySegment.NULL);
-    }
-
-    /** Whether {@code signal} is blocked on this thread (for tests). */
-    static boolean isBlocked(int signal) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment current = arena.allocate(SIGSET_BYTES, Long.BYTES);
-            mask(SIG_BLOCK, MemorySegment.NULL, current);
-            // glibc's sigset_t: bit (signal - 1) of an array of unsigned longs.
-            long word = current.getAtIndex(ValueLayout.JAVA_LONG, (signal - 1) / Long.SIZE);
-            return (word >>> ((signal - 1) % Long.SIZE) & 1) != 0;
-        }
     }
 
     private static void mask(int how, MemorySegment set, MemorySegment previous) {
