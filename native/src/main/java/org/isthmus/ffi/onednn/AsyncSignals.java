@@ -69,14 +69,16 @@ final class AsyncSignals {
     private AsyncSignals() {
     }
 
-    /** Blocks asynchronous signals on this thread until {@link #restore()}. */
-    static void block() {
-        mask(SIG_BLOCK, ASYNCHRONOUS, SAVED.get());
+    /** Blocks asynchronous signals on this thread; returns the mask it found, for {@link #restore}. */
+    static MemorySegment block() {
+        MemorySegment saved = SAVED.get();
+        mask(SIG_BLOCK, ASYNCHRONOUS, saved);
+        return saved;
     }
 
-    /** Puts back the mask {@link #block()} found; pending signals are delivered now. */
-    static void restore() {
-        mask(SIG_SETMASK, SAVED.get(), MemorySegment.NULL);
+    /** Puts back the mask {@link #block()} returned; pending signals are delivered now. */
+    static void restore(MemorySegment saved) {
+        mask(SIG_SETMASK, saved, MemorySegment.NULL);
     }
 
     private static void mask(int how, MemorySegment set, MemorySegment previous) {

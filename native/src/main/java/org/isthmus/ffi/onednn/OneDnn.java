@@ -220,11 +220,11 @@ final class OneDnn {
                 dnnl_exec_arg_t.memory(arg, memories.get(i));
             }
             int status;
-            AsyncSignals.block();
+            MemorySegment savedMask = AsyncSignals.block();
             try {
                 status = dnnl_h.dnnl_primitive_execute(primitive.handle, thread.stream, count, args);
             } finally {
-                AsyncSignals.restore();
+                AsyncSignals.restore(savedMask);
             }
             check(status, "dnnl_primitive_execute(" + what + ")");
             for (MemorySegment[] copy : copyBacks) {

@@ -74,14 +74,14 @@ final class OneDnnGemm implements GemmKernel {
                              MemorySegment a, int lda, MemorySegment b, int ldb, float beta, MemorySegment c, int ldc) {
         OpenMp.useConfiguredThreads();
         int status;
-        AsyncSignals.block();
+        MemorySegment savedMask = AsyncSignals.block();
         try {
             status = (int) sgemm.invokeExact(transA ? TRANSPOSE : NO_TRANSPOSE, transB ? TRANSPOSE : NO_TRANSPOSE,
                     (long) m, (long) n, (long) k, alpha, a, (long) lda, b, (long) ldb, beta, c, (long) ldc);
         } catch (Throwable e) {
             throw new IllegalStateException("dnnl_sgemm downcall failed", e);
         } finally {
-            AsyncSignals.restore();
+            AsyncSignals.restore(savedMask);
         }
         OneDnn.check(status, "dnnl_sgemm");
     }

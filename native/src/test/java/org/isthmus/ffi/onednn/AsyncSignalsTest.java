@@ -34,7 +34,7 @@ class AsyncSignalsTest {
     void blocksAsynchronousSignalsOnlyUntilRestored() {
         boolean suspendSignalBlockedBefore = isBlocked(SIGUSR2);
         boolean profilingSignalBlockedBefore = isBlocked(SIGPROF);
-        AsyncSignals.block();
+        MemorySegment saved = AsyncSignals.block();
         try {
             assertTrue(isBlocked(SIGUSR2), "SIGUSR2");
             assertTrue(isBlocked(SIGPROF), "SIGPROF");
@@ -43,7 +43,7 @@ class AsyncSignalsTest {
                 assertFalse(isBlocked(synchronous), "signal " + synchronous);
             }
         } finally {
-            AsyncSignals.restore();
+            AsyncSignals.restore(saved);
         }
         assertEquals(suspendSignalBlockedBefore, isBlocked(SIGUSR2));
         assertEquals(profilingSignalBlockedBefore, isBlocked(SIGPROF));
