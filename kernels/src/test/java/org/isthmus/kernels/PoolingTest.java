@@ -277,4 +277,32 @@ class PoolingTest {
                 () -> backend.avgPool2dBackward(shape, heap(new float[24]), heap(new float[100])));
         assertTrue(shortDx.getMessage().contains("dx needs 150 floats"), shortDx.getMessage());
     }
+
+    /**
+     * The argmax check reads exactly the segment it is given: a slice of a larger int[] (valid indices
+     * around it must not hide a bad one in it, bad ones around it must not be blamed) and a native segment.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("allBackends")
+    void argmaxIsCheckedWhereverItLies(Backend backend) {
+        Pool2dShape shape = Pool2dShape.of(2, 3, 5, 5, 2);
+        int[] around = new int[24 + 10];
+        Arrays.fill(around, 0, 5, -1);
+        Arrays.fill(around, 29, 34, 99);
+        MemorySegment slice = MemorySegment.ofArray(around).asSlice(5L * Integer.BYTES, 24L * Integer.BYTES);
+        backend.maxPool2dBackward(shape, heap(new float[24]), slice, heap(new float[150]));
+
+        around[5 + 23] = -3;
+        IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
+                () -> backend.maxPool2dBackward(shape, heap(new float[24]), slice, heap(new float[150])));
+        assertTrue(negative.getMessage().contains("argmax[23]=-3 is outside [0, 25)"), negative.getMessage());
+
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment indices = arena.allocate(ValueLayout.JAVA_INT, 24);
+            indices.setAtIndex(ValueLayout.JAVA_INT, 11, 25);
+            IllegalArgumentException nativeOutside = assertThrows(IllegalArgumentException.class,
+                    () -> backend.maxPool2dBackward(shape, heap(new float[24]), indices, heap(new float[150])));
+            assertTrue(nativeOutside.getMessage().contains("argmax[11]=25 is outside [0, 25)"), nativeOutside.getMessage());
+        }
+    }
 }
