@@ -18,8 +18,8 @@ import org.isthmus.kernels.vector.Staging.Window;
  * plane whole), planes split over the library pool. The forward passes reduce each window's rows
  * with SIMD along the input row (contiguous), then its columns with a short scalar loop: with
  * stride 2 the outputs of a row read every other column; for the usual 2-wide, stride-2, unpadded
- * window a two-vector rearrange splits even and odd columns (measured 0.4 ns an output on AVX2,
- * no allocation) and the second step is SIMD too. The backward passes scatter, scalar.
+ * window, two-vector rearranges split each input row into even and odd columns and the whole window
+ * is reduced in registers, a vector of outputs at a time. The backward passes scatter, scalar.
  * Semantics as in the reference: padding never wins a max and adds zeros to an average
  * (count_include_pad), ties go to the first element in window order, a NaN wins (the first one).
  */
@@ -31,8 +31,6 @@ final class VectorPooling implements PoolingKernels {
     /** Lanes 0, 2, 4, … of two vectors side by side: the second vector's lanes are exceptional (negative) indices. */
     private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> 2 * i);
     private static final VectorShuffle<Float> ODD = VectorShuffle.fromOp(S, i -> 2 * i + 1);
-    private static final VectorShuffle<Integer> EVEN_INT = VectorShuffle.fromOp(I, i -> 2 * i);
-    private static final VectorShuffle<Integer> ODD_INT = VectorShuffle.fromOp(I, i -> 2 * i + 1);
     private static final int[] EVEN_LANES = evenLanes();
 
     @Override
@@ -237,50 +235,52 @@ final class VectorPooling implements PoolingKernels {
 
     /**
      * One output row of windows two columns wide at stride 2, a vector of outputs at a time, all in
-     * registers: the max over the window's rows of 2V input columns (two vectors, with the row of
-     * each), then even and odd columns split by two-vector rearranges and compared, ties to the
-     * smaller flat index, the first NaN winning. The last vector overlaps the one before (outputs
-     * are written, not accumulated) rather than leave a branchy scalar tail; a row shorter than a
-     * vector is one vector that spills into the next row ({@link #pairedRowFits}).
+     * registers: each input row's 2V columns (two vectors) are split into even and odd columns by
+     * two-vector rearranges, and the window's elements are then visited in row-major order, each
+     * displacing the running max by {@link #displaces}, so that ties stay with the first and the
+     * first NaN wins without comparing indices. The last vector overlaps the one before (outputs are
+     * written, not accumulated) rather than leave a branchy scalar tail; a row shorter than a vector
+     * is one vector that spills into the next row ({@link #pairedRowFits}).
      */
     private static void maxOfPairedWindows(float[] x, int xo, int width, int hFrom, int hTo, float[] y, int yo,
                                            int[] argmax, int ao, int outWidth) {
         IntVector evenLanes = IntVector.fromArray(I, EVEN_LANES, 0);
         for (int start = 0; start < outWidth; start += V) {
             int ow = Math.max(0, Math.min(start, outWidth - V));
-            int first = xo + hFrom * width + 2 * ow;
-            FloatVector lo = FloatVector.fromArray(S, x, first);
-            FloatVector hi = FloatVector.fromArray(S, x, first + V);
-            IntVector rowsLo = IntVector.broadcast(I, hFrom);
-            IntVector rowsHi = rowsLo;
-            for (int h = hFrom + 1; h < hTo; h++) {
-                int at = xo + h * width + 2 * ow;
-                FloatVector nextLo = FloatVector.fromArray(S, x, at);
-                FloatVector nextHi = FloatVector.fromArray(S, x, at + V);
-                VectorMask<Float> winsLo = displaces(nextLo, lo);
-                VectorMask<Float> winsHi = displaces(nextHi, hi);
-                lo = lo.blend(nextLo, winsLo);
-                hi = hi.blend(nextHi, winsHi);
-                rowsLo = rowsLo.blend(h, winsLo.cast(I));
-                rowsHi = rowsHi.blend(h, winsHi.cast(I));
-            }
-            FloatVector even = lo.rearrange(EVEN, hi);
+            int at = xo + hFrom * width + 2 * ow;
+            FloatVector lo = FloatVector.fromArray(S, x, at);
+            FloatVector hi = FloatVector.fromArray(S, x, at + V);
+            IntVector index = evenLanes.add(hFrom * width + 2 * ow);
+            FloatVector best = lo.rearrange(EVEN, hi);
             FloatVector odd = lo.rearrange(ODD, hi);
-            IntVector evenIndex = rowsLo.rearrange(EVEN_INT, rowsHi).mul(width).add(evenLanes).add(2 * ow);
-            IntVector oddIndex = rowsLo.rearrange(ODD_INT, rowsHi).mul(width).add(evenLanes).add(2 * ow + 1);
-            VectorMask<Float> oddFirst = oddIndex.compare(VectorOperators.LT, evenIndex).cast(S);
-            VectorMask<Float> oddWins = odd.compare(VectorOperators.GT, even)
-                    .or(odd.test(VectorOperators.IS_NAN).and(even.test(VectorOperators.IS_NAN).not().or(oddFirst)))
-                    .or(odd.compare(VectorOperators.EQ, even).and(oddFirst));
-            even.blend(odd, oddWins).intoArray(y, yo + ow);
-            evenIndex.blend(oddIndex, oddWins.cast(I)).intoArray(argmax, ao + ow);
+            VectorMask<Float> wins = displaces(odd, best);
+            best = best.blend(odd, wins);
+            IntVector bestIndex = index.blend(index.add(1), wins.cast(I));
+            for (int h = hFrom + 1; h < hTo; h++) {
+                at += width;
+                index = index.add(width);
+                lo = FloatVector.fromArray(S, x, at);
+                hi = FloatVector.fromArray(S, x, at + V);
+                FloatVector even = lo.rearrange(EVEN, hi);
+                wins = displaces(even, best);
+                best = best.blend(even, wins);
+                bestIndex = bestIndex.blend(index, wins.cast(I));
+                odd = lo.rearrange(ODD, hi);
+                wins = displaces(odd, best);
+                best = best.blend(odd, wins);
+                bestIndex = bestIndex.blend(index.add(1), wins.cast(I));
+            }
+            best.intoArray(y, yo + ow);
+            bestIndex.intoArray(argmax, ao + ow);
         }
     }
 
-    /** Whether a later element displaces the running max: it is larger, or the first NaN. */
+    /**
+     * Whether a later element displaces the running max: it is larger, or the first NaN. As
+     * "best is a number and next is not at most it" this takes two compares and an and-not.
+     */
     private static VectorMask<Float> displaces(FloatVector next, FloatVector best) {
-        return next.compare(VectorOperators.GT, best)
-                .or(next.test(VectorOperators.IS_NAN).andNot(best.test(VectorOperators.IS_NAN)));
+        return best.compare(VectorOperators.EQ, best).andNot(next.compare(VectorOperators.LE, best));
     }
 
     /** As {@link #maxOfPairedWindows}, for averages: rows summed in registers, then column pairs. */
