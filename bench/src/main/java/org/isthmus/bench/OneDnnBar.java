@@ -13,9 +13,10 @@ import org.isthmus.kernels.Conv2dShape;
 /**
  * The Java side of {@code bench/src/main/c/onednn_reference.c}: the same shapes, timed the same way
  * (median of 7 samples of repeated calls, each sample at least 0.2 s), through Isthmus's {@code onednn}
- * backend: sgemm on heap operands (the critical downcall passes them in place), conv2d on native
- * operands (what the C program hands oneDNN; heap operands add a copy in and out, which
- * OneDnnLayerBenchmark measures). bench/onednn-bar.sh alternates it with the C program, so each
+ * backend, on native operands as the C program hands them (the bar's figure), and sgemm also on heap
+ * operands: products above 128³ stage those through native scratch (a critical downcall may not run
+ * that long), so that line adds the copies a heap-tensor user pays; OneDnnLayerBenchmark measures
+ * the same for conv2d. bench/onednn-bar.sh alternates it with the C program, so each
  * Java/C ratio comes from neighbouring runs on this shared, noisy machine. Correctness is checked by
  * the native module's tests and by GemmBenchmark/OneDnnLayerBenchmark, not here.
  */
@@ -27,23 +28,33 @@ public final class OneDnnBar {
     public static void main(String[] args) {
         Backend oneDnn = Backends.get("onednn");
         System.out.println(oneDnn.description());
-        for (int[] s : new int[][] {{512, 512, 512}, {1024, 1024, 1024}, {2048, 2048, 2048}, {128, 256, 784}}) {
-            sgemm(oneDnn, s[0], s[1], s[2]);
-        }
         try (Arena arena = Arena.ofShared()) {
+            for (int[] s : new int[][] {{512, 512, 512}, {1024, 1024, 1024}, {2048, 2048, 2048}, {128, 256, 784}}) {
+                sgemm(oneDnn, arena, s[0], s[1], s[2]);
+            }
             conv(oneDnn, arena, new Conv2dShape(64, 1, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1));
             conv(oneDnn, arena, new Conv2dShape(64, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1));
             conv(oneDnn, arena, new Conv2dShape(32, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1, 1));
         }
     }
 
-    private static void sgemm(Backend backend, int m, int n, int k) {
+    private static void sgemm(Backend backend, Arena arena, int m, int n, int k) {
         SplittableRandom random = new SplittableRandom(1);
-        MemorySegment a = MemorySegment.ofArray(random(random, (long) m * k));
-        MemorySegment b = MemorySegment.ofArray(random(random, (long) k * n));
-        MemorySegment c = MemorySegment.ofArray(new float[m * n]);
-        double seconds = medianSeconds(() -> backend.sgemm(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, c, 0, n));
-        System.out.printf(Locale.ROOT, "sgemm %dx%dx%d NN: %.1f GFLOP/s%n", m, n, k, 2.0 * m * n * k / seconds * 1e-9);
+        float[] a = random(random, (long) m * k);
+        float[] b = random(random, (long) k * n);
+        double flops = 2.0 * m * n * k;
+        MemorySegment aNative = offHeap(arena, a);
+        MemorySegment bNative = offHeap(arena, b);
+        MemorySegment cNative = arena.allocate((long) m * n * Float.BYTES, 64);
+        double seconds = medianSeconds(() -> backend.sgemm(false, false, m, n, k, 1f, aNative, 0, k, bNative, 0, n, 0f,
+                cNative, 0, n));
+        MemorySegment aHeap = MemorySegment.ofArray(a);
+        MemorySegment bHeap = MemorySegment.ofArray(b);
+        MemorySegment cHeap = MemorySegment.ofArray(new float[m * n]);
+        double heapSeconds = medianSeconds(() -> backend.sgemm(false, false, m, n, k, 1f, aHeap, 0, k, bHeap, 0, n, 0f,
+                cHeap, 0, n));
+        System.out.printf(Locale.ROOT, "sgemm %dx%dx%d NN: %.1f GFLOP/s (heap operands: %.1f)%n", m, n, k,
+                flops / seconds * 1e-9, flops / heapSeconds * 1e-9);
     }
 
     private static void conv(Backend backend, Arena arena, Conv2dShape s) {
