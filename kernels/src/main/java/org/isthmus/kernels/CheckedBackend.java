@@ -514,8 +514,9 @@ public abstract class CheckedBackend implements Backend {
     private static void checkIndices(String name, MemorySegment indices, long count, int bound, String call) {
         int min = 0;
         int max = 0;
-        if (indices.heapBase().orElse(null) instanceof int[] array) {
+        if (indices.heapBase().orElse(null) instanceof int[] array && indices.address() % Integer.BYTES == 0) {
             // A heap segment's address is its byte offset in the array; its size was checked against count.
+            // (A slice at an odd byte offset takes the loop below, whose aligned reads refuse it.)
             int from = (int) (indices.address() / Integer.BYTES);
             int to = from + (int) count;
             for (int i = from; i < to; i++) {

@@ -280,7 +280,8 @@ class PoolingTest {
 
     /**
      * The argmax check reads exactly the segment it is given: a slice of a larger int[] (valid indices
-     * around it must not hide a bad one in it, bad ones around it must not be blamed) and a native segment.
+     * around it must not hide a bad one in it, bad ones around it must not be blamed), a slice at an odd
+     * byte offset (refused, not read as shifted ints) and a native segment.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("allBackends")
@@ -296,6 +297,10 @@ class PoolingTest {
         IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
                 () -> backend.maxPool2dBackward(shape, heap(new float[24]), slice, heap(new float[150])));
         assertTrue(negative.getMessage().contains("argmax[23]=-3 is outside [0, 25)"), negative.getMessage());
+
+        MemorySegment misaligned = MemorySegment.ofArray(new int[25]).asSlice(2, 24L * Integer.BYTES);
+        assertThrows(IllegalArgumentException.class,
+                () -> backend.maxPool2dBackward(shape, heap(new float[24]), misaligned, heap(new float[150])));
 
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment indices = arena.allocate(ValueLayout.JAVA_INT, 24);
