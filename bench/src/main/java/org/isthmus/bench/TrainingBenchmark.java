@@ -30,6 +30,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * learning-rate schedule change no work per epoch and are left out. Each measured iteration is one epoch:
  * the first epoch is the warm-up, the median over epochs 2..n is the figure; samples/s = training images /
  * seconds per epoch. The backend is {@code -Disthmus.backend} (pass it with -jvmArgsAppend).
+ * {@link Deeplearning4jTrainingBenchmark} trains the same networks with Deeplearning4j, issue 6's peer: the
+ * JMH pattern {@code TrainingBenchmark} runs both, for a same-run ratio.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
