@@ -70,6 +70,7 @@ public class Deeplearning4jTrainingBenchmark {
 
     @Benchmark
     public double epoch() {
+        // One prepared batch per step: a count of n would merge n of them into one batch of 128·n.
         network.fit(new ListDataSetIterator<>(batches, 1));
         double loss = network.score();
         if (!Double.isFinite(loss)) {
