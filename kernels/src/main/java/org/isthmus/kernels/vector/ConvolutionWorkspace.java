@@ -22,6 +22,7 @@ final class ConvolutionWorkspace {
     private MemorySegment packedWeights = MemorySegment.NULL;
     private float[] bias = new float[0];
     private float[] weights = new float[0];
+    private float[] tapWeights = new float[0];
     private MemorySegment[] bandInputs = new MemorySegment[0];
     private float[][] bandOutputs = new float[0][];
     private MemorySegment[] panels = new MemorySegment[0];
@@ -31,6 +32,9 @@ final class ConvolutionWorkspace {
     private float[][] gradientInputs = new float[0][];
     private MemorySegment[] packedGradients = new MemorySegment[0];
     private MemorySegment[] tiles = new MemorySegment[0];
+    private float[][] tapPlanes = new float[0][];
+    private float[][] tapSums = new float[0][];
+    private float[][] stagedImages = new float[0][];
     private float[][] winogradInputs = new float[0][];
     private float[][] winogradProducts = new float[0][];
     private float[][] winogradRows = new float[0][];
@@ -66,6 +70,14 @@ final class ConvolutionWorkspace {
             weights = new float[length];
         }
         return weights;
+    }
+
+    /** A float[] of at least {@code length} for {@link TapPlaneConvolution}'s packed weights (contents undefined). */
+    float[] tapWeights(int length) {
+        if (tapWeights.length < length) {
+            tapWeights = new float[length];
+        }
+        return tapWeights;
     }
 
     /** Makes {@code parts} band inputs, band outputs and tap panels of the given sizes available. */
@@ -176,6 +188,35 @@ final class ConvolutionWorkspace {
 
     MemorySegment tile(int part) {
         return tiles[part];
+    }
+
+    /**
+     * Makes {@code parts} sets of {@link TapPlaneConvolution} buffers available: an image's tap
+     * planes, its output sums, and the image itself, staged.
+     */
+    void reserveTapPlanes(int parts, int planeFloats, int sumFloats, int imageFloats) {
+        if (tapPlanes.length < parts) {
+            tapPlanes = Arrays.copyOf(tapPlanes, parts);
+            tapSums = Arrays.copyOf(tapSums, parts);
+            stagedImages = Arrays.copyOf(stagedImages, parts);
+        }
+        for (int p = 0; p < parts; p++) {
+            tapPlanes[p] = atLeast(tapPlanes[p], planeFloats);
+            tapSums[p] = atLeast(tapSums[p], sumFloats);
+            stagedImages[p] = atLeast(stagedImages[p], imageFloats);
+        }
+    }
+
+    float[] tapPlanes(int part) {
+        return tapPlanes[part];
+    }
+
+    float[] tapSums(int part) {
+        return tapSums[part];
+    }
+
+    float[] stagedImage(int part) {
+        return stagedImages[part];
     }
 
     /**

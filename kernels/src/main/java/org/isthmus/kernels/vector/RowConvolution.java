@@ -12,7 +12,8 @@ import org.isthmus.kernels.Parallelism;
  * Stride-1 convolution swept over whole output planes, for the layers {@link DirectConvolution}'s
  * 4-filter GEMM tile serves badly: few taps (a first layer, C·kH·kW = 9: 9 FMAs a stored output,
  * so the output write and the loads per FMA bound it, not a GEMM's reuse) or few filters (its
- * backward-data pass, whose "filters" are the image's 1–3 channels).
+ * backward-data pass, whose "filters" are the image's 1–3 channels, when {@link TapPlaneConvolution}
+ * does not take it: few channels, or outputs narrower or wider than the input).
  *
  * <p>Each image is copied once into kW <em>crops</em>: crop s holds, for every channel, the
  * zero-padded input's columns [s·dilW, s·dilW + OW), rows of OW floats. An output plane, OH·OW
@@ -22,8 +23,8 @@ import org.isthmus.kernels.Parallelism;
  * a block of taps at a time, adding into the output plane, which stays in L1 between blocks:
  * 2 filters × 3 taps (each loaded input feeds 2 FMAs) or 1 filter × 9 taps (in chains of 3).
  * Each FMA chain is as short as a block, so the FMA latency is hidden without many registers.
- * Images are cropped a chunk of channels at a time, so that the crops stay in L1 (the
- * backward-data pass of a first layer crops dy's 32 channels).
+ * Images are cropped a chunk of channels at a time, so that the crops stay in L1 when there are
+ * many.
  *
  * <p>The weight gradient works on the same crops: dw[k][tap] = Σ_q dy[k][q]·crop[q + offset(tap)],
  * a dot product with dy read in place; 4 filters × 3 taps of vector partial sums per image, added

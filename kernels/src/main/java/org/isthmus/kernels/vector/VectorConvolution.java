@@ -17,9 +17,11 @@ import org.isthmus.kernels.Segments;
  * a convolution of dy with the flipped weights; the weight gradient only from
  * {@link #MIN_GRADIENT_TAPS} taps). 3×3 kernels with enough channels and filters run forward and
  * backward data by Winograd's F(2×2, 3×3) instead ({@link WinogradConvolution}: 16
- * multiply-adds per 2×2 outputs instead of 36). Layers with few taps (a first layer's C·3·3) or few filters
- * (its backward-data pass) run {@link RowConvolution} instead, whose kernels sweep output rows
- * and store straight into the output. Strided convolutions and the remaining cases build im2col
+ * multiply-adds per 2×2 outputs instead of 36). Layers with few filters over many channels and
+ * outputs as wide as the input (a first layer's backward-data pass) run {@link TapPlaneConvolution}:
+ * a GEMM over the channels into one plane per tap, then shifted sums. Other layers with few taps
+ * (a first layer's C·3·3) or few filters run {@link RowConvolution}, whose kernels sweep output
+ * rows and store straight into the output. Strided convolutions and the remaining cases build im2col
  * bands ({@link Im2col}) and call {@link VectorGemm#sgemm} per band of one image: the output of
  * one image is a K × OH·OW matrix in NCHW, so a GEMM over several images would need a transpose
  * after it. Images are spread over the threads; sgemm may split its own product further when
@@ -49,7 +51,20 @@ final class VectorConvolution implements ConvolutionKernels {
         try {
             DirectConvolution.Geometry direct = forwardGeometry(shape);
             boolean strideOne = shape.strideH() == 1 && shape.strideW() == 1;
-            if (strideOne && RowConvolution.serves(direct)) {
+            if (strideOne && TapPlaneConvolution.serves(direct)) {
+                float[] planeBias = null;
+                if (bias != null) {
+                    planeBias = workspace.bias(shape.outChannels());
+                    MemorySegment.copy(bias, FLOAT, 0, planeBias, 0, shape.outChannels());
+                }
+                Operand weights = Operand.of(w);
+                if (weights.onArray()) {
+                    TapPlaneConvolution.run(direct, x, weights.array(), weights.base(), planeBias, y, workspace, threads);
+                } else {
+                    TapPlaneConvolution.run(direct, x, copyOfWeights(shape, w, workspace), 0, planeBias, y, workspace,
+                            threads);
+                }
+            } else if (strideOne && RowConvolution.serves(direct)) {
                 Operand weights = Operand.of(w);
                 float[] rowBias = null;
                 if (bias != null) {
@@ -59,9 +74,7 @@ final class VectorConvolution implements ConvolutionKernels {
                 if (weights.onArray()) {
                     RowConvolution.run(direct, x, weights.array(), weights.base(), rowBias, y, workspace, threads);
                 } else {
-                    float[] copy = workspace.weights((int) shape.weightSize());
-                    MemorySegment.copy(w, FLOAT, 0, copy, 0, (int) shape.weightSize());
-                    RowConvolution.run(direct, x, copy, 0, rowBias, y, workspace, threads);
+                    RowConvolution.run(direct, x, copyOfWeights(shape, w, workspace), 0, rowBias, y, workspace, threads);
                 }
             } else if (strideOne && WinogradConvolution.serves(direct)) {
                 float[] winogradBias = null;
@@ -99,7 +112,10 @@ final class VectorConvolution implements ConvolutionKernels {
                     shape.outWidth(), shape.inChannels(), shape.kernelHeight(), shape.kernelWidth(), padH, padW,
                     shape.dilationH(), shape.dilationW());
             boolean strideOne = shape.strideH() == 1 && shape.strideW() == 1;
-            if (strideOne && transposed != null && RowConvolution.serves(transposed)) {
+            if (strideOne && transposed != null && TapPlaneConvolution.serves(transposed)) {
+                TapPlaneConvolution.run(transposed, dy, flippedWeights(shape, w, workspace), 0, null, dx, workspace,
+                        threads);
+            } else if (strideOne && transposed != null && RowConvolution.serves(transposed)) {
                 RowConvolution.run(transposed, dy, flippedWeights(shape, w, workspace), 0, null, dx, workspace, threads);
             } else if (strideOne && transposed != null && WinogradConvolution.serves(transposed)) {
                 WinogradConvolution.run(transposed, dy, w, true, null, dx, workspace, threads);
@@ -160,6 +176,13 @@ final class VectorConvolution implements ConvolutionKernels {
         return new DirectConvolution.Geometry(shape.batch(), shape.inChannels(), shape.inHeight(), shape.inWidth(),
                 shape.outChannels(), shape.kernelHeight(), shape.kernelWidth(), shape.padH(), shape.padW(),
                 shape.dilationH(), shape.dilationW());
+    }
+
+    /** w copied into a float[] (OIHW), for the kernels that read the weights from an array. */
+    private static float[] copyOfWeights(Conv2dShape shape, MemorySegment w, ConvolutionWorkspace workspace) {
+        float[] copy = workspace.weights((int) shape.weightSize());
+        MemorySegment.copy(w, FLOAT, 0, copy, 0, (int) shape.weightSize());
+        return copy;
     }
 
     /**
