@@ -1,16 +1,10 @@
 package org.isthmus.kernels.vector;
 
-import static org.isthmus.kernels.KernelChecks.assertClose;
 import static org.isthmus.kernels.KernelChecks.heap;
-import static org.isthmus.kernels.KernelChecks.nativeCopy;
-import static org.isthmus.kernels.KernelChecks.toArray;
 import static org.isthmus.kernels.KernelChecks.uniform;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.isthmus.kernels.Backend;
@@ -95,35 +89,8 @@ class TapPlaneConvolutionTest {
         assertTrue(forwardServed || backwardServed, "the tap-plane path takes neither pass of " + s);
         assertEquals(s.outChannels() < 4, forwardServed, "forward pass of " + s);
         assertEquals(s.inChannels() < 4, backwardServed, "backward-data pass of " + s);
-        SplittableRandom random = new SplittableRandom(TestSeeds.forCase(c.name() + " tap planes"));
-        float[] x = uniform(random, (int) s.inputSize(), -1, 1);
-        float[] w = uniform(random, (int) s.weightSize(), -1, 1);
-        float[] bias = uniform(random, s.outChannels(), -1, 1);
-        float[] dy = uniform(random, (int) s.outputSize(), -1, 1);
-        for (boolean withBias : new boolean[] {false, true}) {
-            float[] expected = new float[(int) s.outputSize()];
-            KernelChecks.reference().conv2d(s, heap(x), heap(w), withBias ? heap(bias) : null, heap(expected));
-            float[] y = new float[expected.length];
-            Arrays.fill(y, Float.NaN); // overwritten, not accumulated
-            VECTOR.conv2d(s, heap(x), heap(w), withBias ? heap(bias) : null, heap(y));
-            assertClose(expected, y, TOLERANCE, "conv2d, heap, bias " + withBias);
-            try (Arena arena = Arena.ofShared()) {
-                MemorySegment out = arena.allocate((long) expected.length * Float.BYTES);
-                VECTOR.conv2d(s, nativeCopy(arena, x), nativeCopy(arena, w), withBias ? nativeCopy(arena, bias) : null, out);
-                assertClose(expected, toArray(out, expected.length), TOLERANCE, "conv2d, native, bias " + withBias);
-            }
-        }
-        float[] expected = new float[(int) s.inputSize()];
-        KernelChecks.reference().conv2dBackwardData(s, heap(dy), heap(w), heap(expected));
-        float[] dx = new float[expected.length];
-        Arrays.fill(dx, Float.NaN);
-        VECTOR.conv2dBackwardData(s, heap(dy), heap(w), heap(dx));
-        assertClose(expected, dx, TOLERANCE, "conv2dBackwardData, heap");
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment out = arena.allocate((long) expected.length * Float.BYTES);
-            VECTOR.conv2dBackwardData(s, nativeCopy(arena, dy), nativeCopy(arena, w), out);
-            assertClose(expected, toArray(out, expected.length), TOLERANCE, "conv2dBackwardData, native");
-        }
+        VectorConvolutionChecks.forwardAndBackwardDataMatchTheReference(s,
+                TestSeeds.forCase(c.name() + " tap planes"), TOLERANCE);
     }
 
     /**
