@@ -51,30 +51,21 @@ final class VectorConvolution implements ConvolutionKernels {
         try {
             DirectConvolution.Geometry direct = forwardGeometry(shape);
             boolean strideOne = shape.strideH() == 1 && shape.strideW() == 1;
-            if (strideOne && TapPlaneConvolution.serves(direct)) {
-                float[] planeBias = null;
+            boolean tapPlanes = strideOne && TapPlaneConvolution.serves(direct);
+            if (tapPlanes || strideOne && RowConvolution.serves(direct)) {
+                // Both read the weights (OIHW) and the bias from float[]s.
+                float[] arrayBias = null;
                 if (bias != null) {
-                    planeBias = workspace.bias(shape.outChannels());
-                    MemorySegment.copy(bias, FLOAT, 0, planeBias, 0, shape.outChannels());
+                    arrayBias = workspace.bias(shape.outChannels());
+                    MemorySegment.copy(bias, FLOAT, 0, arrayBias, 0, shape.outChannels());
                 }
                 Operand weights = Operand.of(w);
-                if (weights.onArray()) {
-                    TapPlaneConvolution.run(direct, x, weights.array(), weights.base(), planeBias, y, workspace, threads);
+                float[] oihw = weights.onArray() ? weights.array() : copyOfWeights(shape, w, workspace);
+                int wBase = weights.onArray() ? weights.base() : 0;
+                if (tapPlanes) {
+                    TapPlaneConvolution.run(direct, x, oihw, wBase, arrayBias, y, workspace, threads);
                 } else {
-                    TapPlaneConvolution.run(direct, x, copyOfWeights(shape, w, workspace), 0, planeBias, y, workspace,
-                            threads);
-                }
-            } else if (strideOne && RowConvolution.serves(direct)) {
-                Operand weights = Operand.of(w);
-                float[] rowBias = null;
-                if (bias != null) {
-                    rowBias = workspace.bias(shape.outChannels());
-                    MemorySegment.copy(bias, FLOAT, 0, rowBias, 0, shape.outChannels());
-                }
-                if (weights.onArray()) {
-                    RowConvolution.run(direct, x, weights.array(), weights.base(), rowBias, y, workspace, threads);
-                } else {
-                    RowConvolution.run(direct, x, copyOfWeights(shape, w, workspace), 0, rowBias, y, workspace, threads);
+                    RowConvolution.run(direct, x, oihw, wBase, arrayBias, y, workspace, threads);
                 }
             } else if (strideOne && WinogradConvolution.serves(direct)) {
                 float[] winogradBias = null;
