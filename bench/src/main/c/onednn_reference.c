@@ -2,12 +2,14 @@
  * The C side of the oneDNN bar: dnnl_sgemm and the forward convolution called from C the way the
  * Isthmus oneDNN backend calls them through FFM (row-major sgemm; convolution with NCHW data and
  * weights in oneDNN's own layout, reordered once outside the timed loop), timed on this machine so
- * that the Java/C ratio in bench/NOTES.md is a same-machine ratio. Medians of repeated calls.
+ * that the Java/C ratio in bench/NOTES.md is a same-machine ratio. Medians of repeated calls. Also
+ * one 4×4×4 sgemm, plain and inside the signal mask the backend sets around every oneDNN call: what
+ * a downcall costs before Java adds anything.
  *
- *   bench/onednn-reference.sh       # builds this against the dnnl artifact and runs it
- *   OMP_NUM_THREADS=1 ./onednn_reference
+ *   bench/onednn-bar.sh       # builds this against the dnnl artifact and alternates it with OneDnnBar
  */
 #include <oneapi/dnnl/dnnl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +96,25 @@ static void conv(dnnl_engine_t engine, dnnl_stream_t stream, long n, long c, lon
            n, c, h, w, k, r, r, pad, flops / s * 1e-9, impl, s_reorder * 1e6);
 }
 
+/*
+ * A 4×4×4 sgemm, plain and between the block and restore of every asynchronous signal that the
+ * Isthmus backend (AsyncSignals) makes around each oneDNN call.
+ */
+static void downcall(void) {
+    float *a = random_floats(16), *b = random_floats(16), *c = random_floats(16);
+    sigset_t asynchronous, old;
+    sigfillset(&asynchronous);
+    int synchronous[] = {SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV, SIGSYS};
+    for (int i = 0; i < 6; i++) sigdelset(&asynchronous, synchronous[i]);
+    double plain, masked;
+    TIME(plain, CHECK(dnnl_sgemm('N', 'N', 4, 4, 4, 1.f, a, 4, b, 4, 0.f, c, 4)));
+    TIME(masked, pthread_sigmask(SIG_BLOCK, &asynchronous, &old);
+         CHECK(dnnl_sgemm('N', 'N', 4, 4, 4, 1.f, a, 4, b, 4, 0.f, c, 4));
+         pthread_sigmask(SIG_SETMASK, &old, NULL));
+    printf("sgemm 4x4x4 NN: %.2f us a call (inside the signal mask: %.2f us)\n", plain * 1e6, masked * 1e6);
+    free(a); free(b); free(c);
+}
+
 int main(void) {
     const dnnl_version_t *v = dnnl_version();
     printf("oneDNN %d.%d.%d, cpu runtime %u\n", v->major, v->minor, v->patch, v->cpu_runtime);
@@ -101,6 +122,7 @@ int main(void) {
     sgemm(1024, 1024, 1024);
     sgemm(2048, 2048, 2048);
     sgemm(128, 256, 784);
+    downcall();
     dnnl_engine_t engine;
     dnnl_stream_t stream;
     CHECK(dnnl_engine_create(&engine, dnnl_cpu, 0));

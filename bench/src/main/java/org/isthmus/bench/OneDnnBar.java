@@ -11,7 +11,8 @@ import org.isthmus.kernels.Backends;
 import org.isthmus.kernels.Conv2dShape;
 
 /**
- * The Java side of {@code bench/src/main/c/onednn_reference.c}: the same shapes, timed the same way
+ * The Java side of {@code bench/src/main/c/onednn_reference.c}: the same shapes (and the same 4×4×4
+ * sgemm for the cost of one downcall), timed the same way
  * (median of 7 samples of repeated calls, each sample at least 0.2 s), through Isthmus's {@code onednn}
  * backend, on native operands as the C program hands them (the bar's figure), and sgemm also on heap
  * operands: products above 128³ stage those through native scratch (a critical downcall may not run
@@ -32,6 +33,7 @@ public final class OneDnnBar {
             for (int[] s : new int[][] {{512, 512, 512}, {1024, 1024, 1024}, {2048, 2048, 2048}, {128, 256, 784}}) {
                 sgemm(oneDnn, arena, s[0], s[1], s[2]);
             }
+            downcall(oneDnn, arena);
             conv(oneDnn, arena, new Conv2dShape(64, 1, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1));
             conv(oneDnn, arena, new Conv2dShape(64, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1));
             conv(oneDnn, arena, new Conv2dShape(32, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1, 1));
@@ -55,6 +57,25 @@ public final class OneDnnBar {
                 cHeap, 0, n));
         System.out.printf(Locale.ROOT, "sgemm %dx%dx%d NN: %.1f GFLOP/s (heap operands: %.1f)%n", m, n, k,
                 flops / seconds * 1e-9, flops / heapSeconds * 1e-9);
+    }
+
+    /** One 4×4×4 sgemm through the backend: the cost of a downcall, its argument checks and signal mask. */
+    private static void downcall(Backend backend, Arena arena) {
+        SplittableRandom random = new SplittableRandom(3);
+        float[] a = random(random, 16);
+        float[] b = random(random, 16);
+        MemorySegment aNative = offHeap(arena, a);
+        MemorySegment bNative = offHeap(arena, b);
+        MemorySegment cNative = arena.allocate(16 * Float.BYTES, 64);
+        double seconds = medianSeconds(() -> backend.sgemm(false, false, 4, 4, 4, 1f, aNative, 0, 4, bNative, 0, 4, 0f,
+                cNative, 0, 4));
+        MemorySegment aHeap = MemorySegment.ofArray(a);
+        MemorySegment bHeap = MemorySegment.ofArray(b);
+        MemorySegment cHeap = MemorySegment.ofArray(new float[16]);
+        double heapSeconds = medianSeconds(() -> backend.sgemm(false, false, 4, 4, 4, 1f, aHeap, 0, 4, bHeap, 0, 4, 0f,
+                cHeap, 0, 4));
+        System.out.printf(Locale.ROOT, "sgemm 4x4x4 NN: %.2f us a call (heap operands: %.2f us)%n", seconds * 1e6,
+                heapSeconds * 1e6);
     }
 
     private static void conv(Backend backend, Arena arena, Conv2dShape s) {
