@@ -118,7 +118,7 @@ final class TapPlaneConvolution {
         return Math.ceilDiv(g.filters() * g.kernelH() * g.kernelW(), BLOCK_ROWS) * BLOCK_ROWS;
     }
 
-    /** Where a plane's input positions start: after the slack (padW, at least) and padH zero rows. */
+    /** Where a plane's input positions start: after padW floats of slack and padH zero rows. */
     private static int interior(DirectConvolution.Geometry g) {
         return g.padW() + g.padH() * g.width();
     }
