@@ -263,8 +263,8 @@ final class RowConvolution {
         int blockedTaps = Math.ceilDiv(taps, GRADIENT_TAPS) * GRADIENT_TAPS;
         // Three blocks of taps (7–9 taps: a 3×3 kernel on one channel) take the skewed schedule.
         boolean skewed = blockedTaps == SKEWED_TAPS;
-        int[] skewedOffsets = new int[blockedTaps];
-        for (int t = 0; t < blockedTaps; t++) {
+        int[] skewedOffsets = new int[SKEWED_TAPS];
+        for (int t = 0; skewed && t < SKEWED_TAPS; t++) {
             skewedOffsets[t] = crops.tapOffsets[Math.min(t, taps - 1)];
         }
         // After the partials and the bias sums, a slot that the skewed schedule's ramps add into.
@@ -298,7 +298,7 @@ final class RowConvolution {
                             imageGradient);
                 }
                 if (skewed) {
-                    skewedGradient(filters, outPlane, rows, base, cropped, skewedOffsets, partial, blockedTaps, rampSlot);
+                    skewedGradient(filters, outPlane, rows, base, cropped, skewedOffsets, partial, rampSlot);
                 } else {
                     blockedGradient(filters, taps, outPlane, rows, base, cropped, crops.tapOffsets, partial);
                 }
@@ -571,7 +571,7 @@ final class RowConvolution {
      * read row 0 and add into {@code rampSlot}, which is never read.
      */
     private static void skewedGradient(int filters, int outPlane, float[] rows, int base, float[] in, int[] offsets,
-                                       float[] partial, int blockedTaps, int rampSlot) {
+                                       float[] partial, int rampSlot) {
         for (int step = 0; step < filters + 2; step++) {
             int a = step;
             int b = step - 1;
@@ -581,9 +581,9 @@ final class RowConvolution {
             boolean hasC = c >= 0;
             skewedKernel(outPlane, rows, base + (hasA ? a : 0) * outPlane, base + (hasB ? b : 0) * outPlane,
                     base + (hasC ? c : 0) * outPlane, in, offsets, partial,
-                    (hasA ? a * blockedTaps : rampSlot) * V,
-                    (hasB ? b * blockedTaps + GRADIENT_TAPS : rampSlot) * V,
-                    (hasC ? c * blockedTaps + 2 * GRADIENT_TAPS : rampSlot) * V);
+                    (hasA ? a * SKEWED_TAPS : rampSlot) * V,
+                    (hasB ? b * SKEWED_TAPS + GRADIENT_TAPS : rampSlot) * V,
+                    (hasC ? c * SKEWED_TAPS + 2 * GRADIENT_TAPS : rampSlot) * V);
         }
     }
 
