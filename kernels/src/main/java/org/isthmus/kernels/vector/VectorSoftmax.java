@@ -14,7 +14,13 @@ import org.isthmus.kernels.SoftmaxKernels;
  * The forward passes take exp from {@link VectorExp} (a polynomial, half the cost of
  * {@code VectorOperators.EXP}; their arguments x − max are ≤ 0); the backward passes, which see
  * positive arguments, keep the stub. NaN, −∞ and all-−∞ rows behave as in
- * {@code ScalarSoftmax}: MAX propagates NaN like Math.max, and exp(−∞) = 0.
+ * {@code ScalarSoftmax}, and exp(−∞) = 0. The running max inside the exp loops skips NaN
+ * (a compare and a blend, where Java's {@code max} takes five instructions): a row holding
+ * NaN still comes out NaN, through its sum, and logSumExp searches the rare row with an
+ * infinite max for one.
+ *
+ * <p>The exp loops take one vector a step: with two, C2 kept the running sums and maxima on the
+ * stack (bench/NOTES.md, "Session 17").
  */
 final class VectorSoftmax implements SoftmaxKernels {
 
@@ -92,8 +98,10 @@ final class VectorSoftmax implements SoftmaxKernels {
             for (int r = from; r < to; r++) {
                 int next = nextRow(in, r, to, cols, scratch, xo);
                 long sumAndNextMax = sumExpAndNextMax(xs, xo, cols, max, next);
-                // An infinite max is the answer, as in ScalarSoftmax: −∞ for a row masked entirely.
-                float lse = Float.isInfinite(max) ? max : max + (float) Math.log(RowWork.high(sumAndNextMax));
+                // An infinite max is the answer, as in ScalarSoftmax: −∞ for a row masked entirely. The
+                // running max skips NaN (see sumExpAndNextMax), so such a row is searched for one.
+                float lse = !Float.isInfinite(max) ? max + (float) Math.log(RowWork.high(sumAndNextMax))
+                        : containsNaN(xs, xo, cols) ? Float.NaN : max;
                 y.setAtIndex(FLOAT, r, lse);
                 xo = next;
                 max = RowWork.low(sumAndNextMax);
@@ -268,22 +276,17 @@ final class VectorSoftmax implements SoftmaxKernels {
     /** y = exp(x − shift) over the row at xo; returns Σ y and the max of the row at next, packed. */
     private static long storeExpAndNextMax(float[] x, int xo, float[] y, int yo, int n, float shift, int next) {
         FloatVector s0 = FloatVector.zero(S);
-        FloatVector s1 = s0;
         FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        FloatVector m1 = m0;
         int i = 0;
-        for (; i <= n - 2 * V; i += 2 * V) {
+        for (; i <= n - V; i += V) {
             FloatVector e0 = VectorExp.exp(FloatVector.fromArray(S, x, xo + i).sub(shift));
-            FloatVector e1 = VectorExp.exp(FloatVector.fromArray(S, x, xo + i + V).sub(shift));
             e0.intoArray(y, yo + i);
-            e1.intoArray(y, yo + i + V);
             s0 = s0.add(e0);
-            s1 = s1.add(e1);
-            m0 = m0.max(FloatVector.fromArray(S, x, next + i));
-            m1 = m1.max(FloatVector.fromArray(S, x, next + i + V));
+            FloatVector candidate = FloatVector.fromArray(S, x, next + i);
+            m0 = m0.blend(candidate, candidate.compare(VectorOperators.GT, m0));
         }
-        float sum = ArrayMath.sumLanes(s0.add(s1));
-        float nextMax = m0.max(m1).reduceLanes(VectorOperators.MAX);
+        float sum = ArrayMath.sumLanes(s0);
+        float nextMax = m0.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
             float e = (float) Math.exp(x[xo + i] - shift);
             y[yo + i] = e;
@@ -301,24 +304,18 @@ final class VectorSoftmax implements SoftmaxKernels {
     private static long storeExpNextMaxAndScale(float[] x, int xo, float[] y, int yo, int n, float shift, int next,
                                                 int previous, float factor) {
         FloatVector s0 = FloatVector.zero(S);
-        FloatVector s1 = s0;
         FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        FloatVector m1 = m0;
         int i = 0;
-        for (; i <= n - 2 * V; i += 2 * V) {
+        for (; i <= n - V; i += V) {
             FloatVector e0 = VectorExp.exp(FloatVector.fromArray(S, x, xo + i).sub(shift));
-            FloatVector e1 = VectorExp.exp(FloatVector.fromArray(S, x, xo + i + V).sub(shift));
             e0.intoArray(y, yo + i);
-            e1.intoArray(y, yo + i + V);
             s0 = s0.add(e0);
-            s1 = s1.add(e1);
-            m0 = m0.max(FloatVector.fromArray(S, x, next + i));
-            m1 = m1.max(FloatVector.fromArray(S, x, next + i + V));
+            FloatVector candidate = FloatVector.fromArray(S, x, next + i);
+            m0 = m0.blend(candidate, candidate.compare(VectorOperators.GT, m0));
             FloatVector.fromArray(S, y, previous + i).mul(factor).intoArray(y, previous + i);
-            FloatVector.fromArray(S, y, previous + i + V).mul(factor).intoArray(y, previous + i + V);
         }
-        float sum = ArrayMath.sumLanes(s0.add(s1));
-        float nextMax = m0.max(m1).reduceLanes(VectorOperators.MAX);
+        float sum = ArrayMath.sumLanes(s0);
+        float nextMax = m0.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
             float e = (float) Math.exp(x[xo + i] - shift);
             y[yo + i] = e;
@@ -332,23 +329,29 @@ final class VectorSoftmax implements SoftmaxKernels {
     /** Σ exp(x − shift) over the row at xo and the max of the row at next, packed. */
     private static long sumExpAndNextMax(float[] x, int xo, int n, float shift, int next) {
         FloatVector s0 = FloatVector.zero(S);
-        FloatVector s1 = s0;
         FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        FloatVector m1 = m0;
         int i = 0;
-        for (; i <= n - 2 * V; i += 2 * V) {
+        for (; i <= n - V; i += V) {
             s0 = s0.add(VectorExp.exp(FloatVector.fromArray(S, x, xo + i).sub(shift)));
-            s1 = s1.add(VectorExp.exp(FloatVector.fromArray(S, x, xo + i + V).sub(shift)));
-            m0 = m0.max(FloatVector.fromArray(S, x, next + i));
-            m1 = m1.max(FloatVector.fromArray(S, x, next + i + V));
+            FloatVector candidate = FloatVector.fromArray(S, x, next + i);
+            m0 = m0.blend(candidate, candidate.compare(VectorOperators.GT, m0));
         }
-        float sum = ArrayMath.sumLanes(s0.add(s1));
-        float nextMax = m0.max(m1).reduceLanes(VectorOperators.MAX);
+        float sum = ArrayMath.sumLanes(s0);
+        float nextMax = m0.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
             sum += (float) Math.exp(x[xo + i] - shift);
             nextMax = Math.max(nextMax, x[next + i]);
         }
         return RowWork.pack(sum, nextMax);
+    }
+
+    private static boolean containsNaN(float[] x, int xo, int n) {
+        for (int i = 0; i < n; i++) {
+            if (Float.isNaN(x[xo + i])) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** y *= factor. */
