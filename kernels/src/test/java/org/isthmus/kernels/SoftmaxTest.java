@@ -54,6 +54,11 @@ class SoftmaxTest {
                     b.softmax(in[0], in[0], rows, cols);
                     MemorySegment.copy(in[0], 0, out[0], 0, (long) size * Float.BYTES);
                 }, new float[][] {x}, size);
+        RowwiseRuns.assertMatchesReference("logSoftmax in place " + rows + "x" + cols, TOLERANCE,
+                (b, in, out) -> {
+                    b.logSoftmax(in[0], in[0], rows, cols);
+                    MemorySegment.copy(in[0], 0, out[0], 0, (long) size * Float.BYTES);
+                }, new float[][] {x}, size);
     }
 
     @ParameterizedTest(name = "{0}x{1}")

@@ -27,6 +27,12 @@ final class VectorSoftmax implements SoftmaxKernels {
     private static final VectorSpecies<Float> S = Species.FLOAT;
     private static final int V = S.length();
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
+    /**
+     * From this row length on, logSoftmax writes row r − 1 inside row r's exp loop (1.2× at 1024
+     * columns); below it the longer loop's per-row cost outweighs the overlap (0.92× at 128, level at
+     * 256; bench/NOTES.md, "Session 17").
+     */
+    private static final int SHIFT_IN_EXP_LOOP_MIN_COLUMNS = 256;
 
     @Override
     public void softmax(MemorySegment x, MemorySegment y, int rows, int cols) {
@@ -68,23 +74,69 @@ final class VectorSoftmax implements SoftmaxKernels {
         Operand in = Operand.of(x);
         Operand out = Operand.of(y);
         RowWork.forRows(rows, cols, (part, from, to) -> {
-            float[] scratch = RowWork.partScratch(3 * cols);
-            float[] xs = RowWork.arrayOf(in, scratch);
-            float[] ys = RowWork.arrayOf(out, scratch);
-            int xo = RowWork.stageIn(in, (long) from * cols, cols, scratch, 0);
-            float max = max(xs, xo, cols);
-            for (int r = from; r < to; r++) {
-                long index = (long) r * cols;
-                int next = nextRow(in, r, to, cols, scratch, xo);
-                int yo = RowWork.outputOffset(out, index, cols, 2);
-                long sumAndNextMax = sumExpAndNextMax(xs, xo, cols, max, next);
-                // (x − max) − log Σ, not x − (max + log Σ): near the max, y is small and keeps its digits.
-                shiftTwice(xs, xo, ys, yo, cols, max, (float) Math.log(RowWork.high(sumAndNextMax)));
-                RowWork.stageOut(out, index, cols, scratch, 2);
-                xo = next;
-                max = RowWork.low(sumAndNextMax);
+            if (cols >= SHIFT_IN_EXP_LOOP_MIN_COLUMNS) {
+                logSoftmaxShiftingInExpLoop(in, out, from, to, cols);
+            } else {
+                logSoftmaxShiftingAfter(in, out, from, to, cols);
             }
         }, x, y);
+    }
+
+    /** Rows [from, to) of logSoftmax, each row's output written by its own pass after its exp pass. */
+    private static void logSoftmaxShiftingAfter(Operand in, Operand out, int from, int to, int cols) {
+        // Slots 0, 1: rows r and r + 1 of x; 2: the output row.
+        float[] scratch = RowWork.partScratch(3 * cols);
+        float[] xs = RowWork.arrayOf(in, scratch);
+        float[] ys = RowWork.arrayOf(out, scratch);
+        int xo = RowWork.stageIn(in, (long) from * cols, cols, scratch, 0);
+        float max = max(xs, xo, cols);
+        for (int r = from; r < to; r++) {
+            long index = (long) r * cols;
+            int next = nextRow(in, r, to, cols, scratch, xo);
+            int yo = RowWork.outputOffset(out, index, cols, 2);
+            long sumAndNextMax = sumExpAndNextMax(xs, xo, cols, max, next);
+            // (x − max) − log Σ, not x − (max + log Σ): near the max, y is small and keeps its digits.
+            shiftTwice(xs, xo, ys, yo, cols, max, (float) Math.log(RowWork.high(sumAndNextMax)));
+            RowWork.stageOut(out, index, cols, scratch, 2);
+            xo = next;
+            max = RowWork.low(sumAndNextMax);
+        }
+    }
+
+    /** Rows [from, to) of logSoftmax, row r − 1's output written inside row r's exp pass. */
+    private static void logSoftmaxShiftingInExpLoop(Operand in, Operand out, int from, int to, int cols) {
+        // Slots 0–2: rows r − 1, r and r + 1 of x (rotating); 3: the output row r − 1.
+        float[] scratch = RowWork.partScratch(4 * cols);
+        float[] xs = RowWork.arrayOf(in, scratch);
+        float[] ys = RowWork.arrayOf(out, scratch);
+        int slot = 0;
+        int xo = RowWork.stageIn(in, (long) from * cols, cols, scratch, slot);
+        float max = max(xs, xo, cols);
+        // The first row has no row before it: it "shifts" itself by 0 into its own output, which the
+        // next step overwrites, so that one loop serves every row.
+        int previous = xo;
+        float previousMax = 0;
+        float previousLogSum = 0;
+        for (int r = from; r < to; r++) {
+            long index = (long) r * cols;
+            slot = (slot + 1) % 3;
+            int next = r + 1 == to ? xo : RowWork.stageIn(in, index + cols, cols, scratch, slot);
+            int yo = RowWork.outputOffset(out, r > from ? index - cols : index, cols, 3);
+            long sumAndNextMax = sumExpNextMaxAndShift(xs, xo, cols, max, next, previous, ys, yo,
+                    previousMax, previousLogSum);
+            if (r > from) {
+                RowWork.stageOut(out, index - cols, cols, scratch, 3);
+            }
+            previous = xo;
+            previousMax = max;
+            previousLogSum = (float) Math.log(RowWork.high(sumAndNextMax));
+            xo = next;
+            max = RowWork.low(sumAndNextMax);
+        }
+        long lastIndex = (long) (to - 1) * cols;
+        int yo = RowWork.outputOffset(out, lastIndex, cols, 3);
+        shiftTwice(xs, previous, ys, yo, cols, previousMax, previousLogSum);
+        RowWork.stageOut(out, lastIndex, cols, scratch, 3);
     }
 
     @Override
@@ -341,6 +393,31 @@ final class VectorSoftmax implements SoftmaxKernels {
         for (; i < n; i++) {
             sum += (float) Math.exp(x[xo + i] - shift);
             nextMax = Math.max(nextMax, x[next + i]);
+        }
+        return RowWork.pack(sum, nextMax);
+    }
+
+    /**
+     * sumExpAndNextMax over rows r (at xo) and r + 1 (at next), and y = (x − first) − second for row
+     * r − 1 (at previous) in one loop: row r − 1's stores overlap row r's exponentials.
+     */
+    private static long sumExpNextMaxAndShift(float[] x, int xo, int n, float shift, int next, int previous,
+                                              float[] y, int yo, float first, float second) {
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            s0 = s0.add(VectorExp.exp(FloatVector.fromArray(S, x, xo + i).sub(shift)));
+            FloatVector candidate = FloatVector.fromArray(S, x, next + i);
+            m0 = m0.blend(candidate, candidate.compare(VectorOperators.GT, m0));
+            FloatVector.fromArray(S, x, previous + i).sub(first).sub(second).intoArray(y, yo + i);
+        }
+        float sum = ArrayMath.sumLanes(s0);
+        float nextMax = m0.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            sum += (float) Math.exp(x[xo + i] - shift);
+            nextMax = Math.max(nextMax, x[next + i]);
+            y[yo + i] = (x[previous + i] - first) - second;
         }
         return RowWork.pack(sum, nextMax);
     }
