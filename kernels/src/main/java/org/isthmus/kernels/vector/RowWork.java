@@ -94,6 +94,15 @@ final class RowWork {
         return slot * length;
     }
 
+    /**
+     * The offset of row r + 1 of a part that ends before row {@code to}, for a loop that reads it
+     * while it works on row r: in place, or staged in scratch slot {@code slot}. The part's last row
+     * gets {@code current}, its own offset (read again, from cache), so that one loop serves every row.
+     */
+    static int nextRow(Operand operand, int r, int to, int length, float[] scratch, int slot, int current) {
+        return r + 1 == to ? current : stageIn(operand, (long) (r + 1) * length, length, scratch, slot);
+    }
+
     /** Like {@link #stageIn} for an output row: nothing is copied in. */
     static int outputOffset(Operand operand, long index, int length, int slot) {
         return operand.onArray() ? operand.base() + (int) index : slot * length;

@@ -50,7 +50,7 @@ final class VectorNormalization implements NormalizationKernels {
             for (int r = from; r < to; r++) {
                 long index = (long) r * cols;
                 slot = (slot + 1) % 3;
-                int next = r + 1 == to ? xo : RowWork.stageIn(in, index + cols, cols, scratch, slot);
+                int next = RowWork.nextRow(in, r, to, cols, scratch, slot, xo);
                 float rowMean = rowShift + sum / cols;
                 float nextShift = xs[next];
                 long squaresAndNextSum;

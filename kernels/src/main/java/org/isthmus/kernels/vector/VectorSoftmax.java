@@ -120,7 +120,7 @@ final class VectorSoftmax implements SoftmaxKernels {
         for (int r = from; r < to; r++) {
             long index = (long) r * cols;
             slot = (slot + 1) % 3;
-            int next = r + 1 == to ? xo : RowWork.stageIn(in, index + cols, cols, scratch, slot);
+            int next = RowWork.nextRow(in, r, to, cols, scratch, slot, xo);
             int yo = RowWork.outputOffset(out, r > from ? index - cols : index, cols, 3);
             long sumAndNextMax = sumExpNextMaxAndShift(xs, xo, cols, max, next, previous, ys, yo,
                     previousMax, previousLogSum);
@@ -313,16 +313,9 @@ final class VectorSoftmax implements SoftmaxKernels {
      * r + 1's own passes find it in L1. Without it, each row's memory time and compute time add up.
      */
 
-    /**
-     * The offset of the row after r, where the exp pass over row r finds it: in place in a heap
-     * array, or staged in the scratch slot (0 or 1) that row r does not occupy. The last row of a
-     * part gets itself (its max is taken twice, from L1).
-     */
+    /** {@link RowWork#nextRow} in the scratch slot (0 or 1) that row r does not occupy. */
     private static int nextRow(Operand in, int r, int to, int cols, float[] scratch, int current) {
-        if (r + 1 == to) {
-            return current;
-        }
-        return RowWork.stageIn(in, (long) (r + 1) * cols, cols, scratch, current == 0 ? 1 : 0);
+        return RowWork.nextRow(in, r, to, cols, scratch, current == 0 ? 1 : 0, current);
     }
 
     /** y = exp(x − shift) over the row at xo; returns Σ y and the max of the row at next, packed. */
