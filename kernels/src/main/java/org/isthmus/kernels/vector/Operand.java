@@ -1,6 +1,7 @@
 package org.isthmus.kernels.vector;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * A kernel input or output as the kernels read it: the backing float[] when the segment is a
@@ -23,5 +24,14 @@ record Operand(float[] array, int base, MemorySegment segment) {
 
     boolean onArray() {
         return array != null;
+    }
+
+    /** Writes element {@code index}: through the array when there is one (a segment write costs more). */
+    void set(int index, float value) {
+        if (array != null) {
+            array[base + index] = value;
+        } else {
+            segment.setAtIndex(ValueLayout.JAVA_FLOAT, index, value);
+        }
     }
 }

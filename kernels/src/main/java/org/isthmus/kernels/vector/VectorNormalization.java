@@ -17,6 +17,12 @@ final class VectorNormalization implements NormalizationKernels {
     private static final VectorSpecies<Float> S = Species.FLOAT;
     private static final int V = S.length();
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
+    /**
+     * From this row length on, layerNorm pipelines rows (layerNormPipelined: 0.69–0.74 of a copy
+     * against 0.58 at 1024 columns); below it each row on its own is faster (0.64–0.71 against
+     * 0.55–0.60 at 128 columns, crossing between 256 and 512; bench/NOTES.md, "Session 18").
+     */
+    private static final int PIPELINED_MIN_COLUMNS = 512;
 
     // ---------------------------------------------------------------- layer normalization
 
@@ -27,60 +33,125 @@ final class VectorNormalization implements NormalizationKernels {
         Operand out = Operand.of(y);
         Operand scale = RowWork.optional(gamma);
         Operand shift = RowWork.optional(beta);
+        Operand meanOut = RowWork.optional(mean);
+        Operand rstdOut = RowWork.optional(rstd);
         RowWork.forRows(rows, cols, (part, from, to) -> {
-            // Slots 0–2: rows r − 1, r and r + 1 of x (rotating); 3: the output row; 4, 5: gamma, beta.
+            // Slots 0–2: rows of x; 3: the output row; 4, 5: gamma, beta.
             float[] scratch = RowWork.partScratch(6 * cols);
-            float[] xs = RowWork.arrayOf(in, scratch);
-            float[] ys = RowWork.arrayOf(out, scratch);
-            float[] gs = RowWork.arrayOf(scale, scratch);
-            float[] bs = RowWork.arrayOf(shift, scratch);
-            int go = RowWork.parameter(scale, cols, scratch, 4, 1f);
-            int bo = RowWork.parameter(shift, cols, scratch, 5, 0f);
-            int slot = 0;
-            int xo = RowWork.stageIn(in, (long) from * cols, cols, scratch, slot);
-            // Each row's sum is taken of x − shift, shift the row's first value: a shift inside the
-            // row's range keeps the sum small, so its rounding stays far below the row's spread even
-            // when the mean is large against it (x in [97, 103]: the plain float sum of 207 values
-            // missed the mean by up to 1e-5 of the standard deviation).
-            float rowShift = xs[xo];
-            float sum = shiftedSum(xs, xo, cols, rowShift);
-            int previous = -1;
-            float previousMean = 0;
-            float previousRstd = 0;
-            for (int r = from; r < to; r++) {
-                long index = (long) r * cols;
-                slot = (slot + 1) % 3;
-                int next = RowWork.nextRow(in, r, to, cols, scratch, slot, xo);
-                float rowMean = rowShift + sum / cols;
-                float nextShift = xs[next];
-                long squaresAndNextSum;
-                if (previous < 0) {
-                    squaresAndNextSum = squaredDeviationsAndNextSum(xs, xo, cols, rowMean, next, nextShift);
-                } else {
-                    int yo = RowWork.outputOffset(out, index - cols, cols, 3);
-                    squaresAndNextSum = squaredDeviationsNextSumAndNormalize(xs, xo, cols, rowMean, next, nextShift,
-                            previous, ys, yo, gs, go, bs, bo, previousMean, previousRstd);
-                    RowWork.stageOut(out, index - cols, cols, scratch, 3);
-                }
-                float rowRstd = (float) (1 / Math.sqrt((double) RowWork.high(squaresAndNextSum) / cols + eps));
-                if (mean != null) {
-                    mean.setAtIndex(FLOAT, r, rowMean);
-                }
-                if (rstd != null) {
-                    rstd.setAtIndex(FLOAT, r, rowRstd);
-                }
-                previous = xo;
-                previousMean = rowMean;
-                previousRstd = rowRstd;
-                xo = next;
-                rowShift = nextShift;
-                sum = RowWork.low(squaresAndNextSum);
+            Statistics statistics = new Statistics(meanOut, rstdOut, eps);
+            Affine affine = new Affine(RowWork.arrayOf(scale, scratch), RowWork.parameter(scale, cols, scratch, 4, 1f),
+                    RowWork.arrayOf(shift, scratch), RowWork.parameter(shift, cols, scratch, 5, 0f));
+            if (cols >= PIPELINED_MIN_COLUMNS) {
+                layerNormPipelined(in, out, affine, statistics, from, to, cols, scratch);
+            } else {
+                layerNormRowByRow(in, out, affine, statistics, from, to, cols, scratch);
             }
-            long lastIndex = (long) (to - 1) * cols;
-            int yo = RowWork.outputOffset(out, lastIndex, cols, 3);
-            normalize(xs, previous, ys, yo, gs, go, bs, bo, cols, previousMean, previousRstd);
-            RowWork.stageOut(out, lastIndex, cols, scratch, 3);
         }, x, gamma, beta, y, mean, rstd);
+    }
+
+    /** Where a part's rows write their mean and rstd (either may be null), and the eps under the root. */
+    private record Statistics(Operand mean, Operand rstd, float eps) {
+
+        /**
+         * 1/√(variance + eps) of a row whose squared deviations from its mean sum to {@code squares}.
+         * In float: its three correctly rounded steps err far less than the float sum of squares, and
+         * the next row's passes wait on this chain (double's division and root are twice as long).
+         */
+        float rstdOf(float squares, int cols) {
+            return 1f / (float) Math.sqrt(squares / cols + eps);
+        }
+
+        void write(int row, float rowMean, float rowRstd) {
+            if (mean != null) {
+                mean.set(row, rowMean);
+            }
+            if (rstd != null) {
+                rstd.set(row, rowRstd);
+            }
+        }
+    }
+
+    /** gamma and beta where the loops read them: arrays and offsets, in place or staged. */
+    private record Affine(float[] gamma, int gammaOffset, float[] beta, int betaOffset) {
+    }
+
+    /**
+     * Rows shorter than {@link #PIPELINED_MIN_COLUMNS}: each row's sum, squared deviations and
+     * normalize pass in turn. No row waits on another, so the core overlaps one row's passes with
+     * the next row's.
+     */
+    private static void layerNormRowByRow(Operand in, Operand out, Affine affine, Statistics statistics,
+                                          int from, int to, int cols, float[] scratch) {
+        float[] xs = RowWork.arrayOf(in, scratch);
+        float[] ys = RowWork.arrayOf(out, scratch);
+        for (int r = from; r < to; r++) {
+            long index = (long) r * cols;
+            int xo = RowWork.stageIn(in, index, cols, scratch, 0);
+            // The sum is taken of x − shift, shift the row's first value: a shift inside the row's
+            // range keeps the sum small, so its rounding stays far below the row's spread even when
+            // the mean is large against it (x in [97, 103]: the plain float sum of 207 values missed
+            // the mean by up to 1e-5 of the standard deviation).
+            float rowShift = xs[xo];
+            float rowMean = rowShift + shiftedSum(xs, xo, cols, rowShift) / cols;
+            float rowRstd = statistics.rstdOf(squaredDeviations(xs, xo, cols, rowMean), cols);
+            statistics.write(r, rowMean, rowRstd);
+            int yo = RowWork.outputOffset(out, index, cols, 3);
+            normalize(xs, xo, ys, yo, affine.gamma(), affine.gammaOffset(), affine.beta(), affine.betaOffset(), cols,
+                    rowMean, rowRstd);
+            RowWork.stageOut(out, index, cols, scratch, 3);
+        }
+    }
+
+    /**
+     * Rows of at least {@link #PIPELINED_MIN_COLUMNS}: one loop per row takes row r's squared
+     * deviations, row r + 1's sum (read from memory) and writes row r − 1, so that the loads from
+     * memory are spread over all of the core's work instead of a third of it.
+     */
+    private static void layerNormPipelined(Operand in, Operand out, Affine affine, Statistics statistics,
+                                           int from, int to, int cols, float[] scratch) {
+        // Slots 0–2 rotate over rows r − 1, r and r + 1.
+        float[] xs = RowWork.arrayOf(in, scratch);
+        float[] ys = RowWork.arrayOf(out, scratch);
+        float[] gs = affine.gamma();
+        int go = affine.gammaOffset();
+        float[] bs = affine.beta();
+        int bo = affine.betaOffset();
+        int slot = 0;
+        int xo = RowWork.stageIn(in, (long) from * cols, cols, scratch, slot);
+        // Shifted sums, as in layerNormRowByRow.
+        float rowShift = xs[xo];
+        float sum = shiftedSum(xs, xo, cols, rowShift);
+        int previous = -1;
+        float previousMean = 0;
+        float previousRstd = 0;
+        for (int r = from; r < to; r++) {
+            long index = (long) r * cols;
+            slot = (slot + 1) % 3;
+            int next = RowWork.nextRow(in, r, to, cols, scratch, slot, xo);
+            float rowMean = rowShift + sum / cols;
+            float nextShift = xs[next];
+            long squaresAndNextSum;
+            if (previous < 0) {
+                squaresAndNextSum = squaredDeviationsAndNextSum(xs, xo, cols, rowMean, next, nextShift);
+            } else {
+                int yo = RowWork.outputOffset(out, index - cols, cols, 3);
+                squaresAndNextSum = squaredDeviationsNextSumAndNormalize(xs, xo, cols, rowMean, next, nextShift,
+                        previous, ys, yo, gs, go, bs, bo, previousMean, previousRstd);
+                RowWork.stageOut(out, index - cols, cols, scratch, 3);
+            }
+            float rowRstd = statistics.rstdOf(RowWork.high(squaresAndNextSum), cols);
+            statistics.write(r, rowMean, rowRstd);
+            previous = xo;
+            previousMean = rowMean;
+            previousRstd = rowRstd;
+            xo = next;
+            rowShift = nextShift;
+            sum = RowWork.low(squaresAndNextSum);
+        }
+        long lastIndex = (long) (to - 1) * cols;
+        int yo = RowWork.outputOffset(out, lastIndex, cols, 3);
+        normalize(xs, previous, ys, yo, gs, go, bs, bo, cols, previousMean, previousRstd);
+        RowWork.stageOut(out, lastIndex, cols, scratch, 3);
     }
 
     /**
