@@ -249,6 +249,17 @@ final class ReportFiles {
     private record Row(String op, String size, int threads) {
     }
 
+    /** An op label's method or op parameter: "softmax" of "softmax native". */
+    private static String name(String op) {
+        int space = op.indexOf(' ');
+        return space < 0 ? op : op.substring(0, space);
+    }
+
+    /** The values of the op's other parameters, as the label appends them: " native" of "softmax native". */
+    private static String qualifier(String op) {
+        return op.substring(name(op).length());
+    }
+
     /** A ratio column: {@code implementation} / {@code baseline} ("copy" for the ceiling). */
     private record Ratio(String implementation, String baseline) {
         String label() {
@@ -267,8 +278,9 @@ final class ReportFiles {
             Map<Row, List<Double>> ceilingRuns = new LinkedHashMap<>();
             Set<String> implementations = new LinkedHashSet<>();
             for (Measurement m : results) {
-                if (m.op().equals(ReportedBenchmark.CEILING_OP)) {
-                    ceilingRuns.computeIfAbsent(new Row("", m.size(), m.threads()), row -> new ArrayList<>()).add(m.rate());
+                if (name(m.op()).equals(ReportedBenchmark.CEILING_OP)) {
+                    ceilingRuns.computeIfAbsent(new Row(qualifier(m.op()), m.size(), m.threads()),
+                            row -> new ArrayList<>()).add(m.rate());
                     continue;
                 }
                 implementations.add(m.implementation());
@@ -310,8 +322,9 @@ final class ReportFiles {
             return rates.get(row).get(implementation);
         }
 
+        /** The copy that ran with the same other parameters as the row's op ("softmax native": "copy native"). */
         Double ceiling(Row row) {
-            return ceilings.get(new Row("", row.size(), row.threads()));
+            return ceilings.get(new Row(qualifier(row.op()), row.size(), row.threads()));
         }
 
         Double ratio(Row row, Ratio ratio) {

@@ -19,7 +19,8 @@ import java.util.Set;
  * <li>{@code op} or {@code pass}: the op's name (otherwise the {@code @Benchmark} method's name);
  *     any other parameter is appended to it ("sgemm NN");</li>
  * <li>an op named {@value #CEILING_OP} is the same-run bandwidth ceiling that memory-bound
- *     ops are shown next to.</li>
+ *     ops are shown next to: the copy run with the same other parameters ("copy native" for
+ *     "softmax native").</li>
  * </ul>
  * The benchmark must run in {@code Mode.AverageTime}.
  */

@@ -1,11 +1,12 @@
 package org.isthmus.bench;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -24,13 +25,14 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The row-wise kernels, memory-bound: softmax, logSoftmax and layerNorm forward, softmax and
- * layerNorm backward, over a rows×cols float matrix on heap segments, next to {@link #copy} of the
- * same bytes as the ceiling. Each kernel's output is checked once per trial against the scalar
- * reference, so a wrong kernel cannot post a time.
+ * layerNorm backward, over a rows×cols float matrix on heap or native segments, next to
+ * {@link #copy} of the same bytes in the same memory as the ceiling. Each kernel's output is
+ * checked once per trial against the scalar reference, so a wrong kernel cannot post a time.
  *
  * <p>GB/s = bytes / seconds per call, counting each array read or written once (what a kernel
  * that streams it from memory must move): softmax, logSoftmax and copy 2·rows·cols·4 (x in, y
@@ -59,11 +61,17 @@ public class RowwiseBenchmark implements ReportedBenchmark {
     @Param({"4096x1024", "65536x128"})
     public String shape;
 
+    /**
+     * Where the operands live: {@code heap} (float[], what tensors use by default) or {@code native}
+     * (one shared arena): the oneDNN backend reads native operands in place and stages heap ones.
+     */
+    @Param({"heap", "native"})
+    public String memory;
+
     private Backend kernels;
+    private Arena arena;
     private int rows;
     private int cols;
-    private float[] source;
-    private float[] target;
     private MemorySegment x;
     private MemorySegment y;
     private MemorySegment dy;
@@ -94,7 +102,7 @@ public class RowwiseBenchmark implements ReportedBenchmark {
 
     @Override
     public Map<String, List<String>> quickParams() {
-        return Map.of("shape", List.of("4096x1024"));
+        return Map.of("shape", List.of("4096x1024"), "memory", List.of("heap"));
     }
 
     /** The forward kernels the bar names, and the copy they are shown next to. */
@@ -115,21 +123,41 @@ public class RowwiseBenchmark implements ReportedBenchmark {
         cols = Integer.parseInt(dims[1].trim());
         int size = Math.multiplyExact(rows, cols);
         kernels = Backends.get(backend);
+        arena = switch (memory) {
+            case "heap" -> null;
+            case "native" -> Arena.ofShared();
+            default -> throw new IllegalArgumentException("memory must be heap or native, not " + memory);
+        };
         SplittableRandom random = new SplittableRandom(SEED);
-        source = random(random, size, -4, 4);
-        target = new float[size];
-        x = MemorySegment.ofArray(source);
-        y = MemorySegment.ofArray(target);
-        dy = MemorySegment.ofArray(random(random, size, -1, 1));
-        dx = MemorySegment.ofArray(new float[size]);
-        softmaxOut = MemorySegment.ofArray(new float[size]);
-        gamma = MemorySegment.ofArray(random(random, cols, 0.5, 1.5));
-        beta = MemorySegment.ofArray(random(random, cols, -1, 1));
-        mean = MemorySegment.ofArray(new float[rows]);
-        rstd = MemorySegment.ofArray(new float[rows]);
-        dGamma = MemorySegment.ofArray(new float[cols]);
-        dBeta = MemorySegment.ofArray(new float[cols]);
+        x = operand(random(random, size, -4, 4));
+        y = operand(new float[size]);
+        dy = operand(random(random, size, -1, 1));
+        dx = operand(new float[size]);
+        softmaxOut = operand(new float[size]);
+        gamma = operand(random(random, cols, 0.5, 1.5));
+        beta = operand(random(random, cols, -1, 1));
+        mean = operand(new float[rows]);
+        rstd = operand(new float[rows]);
+        dGamma = operand(new float[cols]);
+        dBeta = operand(new float[cols]);
         verify();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        if (arena != null) {
+            arena.close();
+        }
+    }
+
+    /** values on the heap (the array itself) or copied into the arena. */
+    private MemorySegment operand(float[] values) {
+        if (arena == null) {
+            return MemorySegment.ofArray(values);
+        }
+        MemorySegment segment = arena.allocate(ValueLayout.JAVA_FLOAT, values.length);
+        MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_FLOAT, 0, values.length);
+        return segment;
     }
 
     @Benchmark
@@ -162,21 +190,24 @@ public class RowwiseBenchmark implements ReportedBenchmark {
         return dx;
     }
 
-    /** The ceiling: x copied to y, split over the kernels' threads. */
+    /** The ceiling: x copied to y, split over the kernels' threads (the JVM's copy stub, heap or native). */
     @Benchmark
-    public float[] copy() {
-        overThreads((from, to) -> System.arraycopy(source, from, target, from, to - from));
-        return target;
+    public MemorySegment copy() {
+        overThreads((from, to) -> MemorySegment.copy(x, (long) from * Float.BYTES, y, (long) from * Float.BYTES,
+                (long) (to - from) * Float.BYTES));
+        return y;
     }
 
     /**
-     * The same copy as a plain loop (C2 vectorizes it): ordinary stores, as the kernels make,
-     * where System.arraycopy runs the JVM's copy stub.
+     * The same copy as a plain loop over the arrays (C2 vectorizes it): ordinary stores, as the
+     * kernels make, where the copy runs the JVM's copy stub. Heap only.
      */
     @Benchmark
-    public float[] loopCopy() {
-        overThreads((from, to) -> copyRange(source, target, from, to));
-        return target;
+    public MemorySegment loopCopy() {
+        float[] from = (float[]) x.heapBase().orElseThrow();
+        float[] to = (float[]) y.heapBase().orElseThrow();
+        overThreads((start, end) -> copyRange(from, to, start, end));
+        return y;
     }
 
     private static void copyRange(float[] from, float[] to, int start, int end) {
@@ -185,10 +216,16 @@ public class RowwiseBenchmark implements ReportedBenchmark {
         }
     }
 
+    @Override
+    public Optional<String> skipReason(String method, Map<String, String> params) {
+        return method.equals("loopCopy") && "native".equals(params.get("memory"))
+                ? Optional.of("loopCopy copies float[]: heap only") : Optional.empty();
+    }
+
     /** Runs range over [0, rows·cols) cut into one equal slice per thread of the library pool. */
     private void overThreads(CopyRange range) {
         int threads = Parallelism.threads();
-        int size = source.length;
+        int size = rows * cols;
         if (threads == 1) {
             range.run(0, size);
             return;
@@ -217,14 +254,17 @@ public class RowwiseBenchmark implements ReportedBenchmark {
                 out -> reference.softmaxBackward(softmaxOut, dy, out, rows, cols), size);
         check("layerNormBackward", () -> kernels.layerNormBackward(x, gamma, mean, rstd, dy, dx, dGamma, dBeta, rows,
                 cols), dx, out -> reference.layerNormBackward(x, gamma, mean, rstd, dy, out, null, null, rows, cols), size);
+        y.fill((byte) 0);
         copy();
-        if (!Arrays.equals(source, target)) {
+        if (x.mismatch(y) >= 0) {
             throw new IllegalStateException("copy is wrong");
         }
-        Arrays.fill(target, 0f);
-        loopCopy();
-        if (!Arrays.equals(source, target)) {
-            throw new IllegalStateException("loopCopy is wrong");
+        if (arena == null) {
+            y.fill((byte) 0);
+            loopCopy();
+            if (x.mismatch(y) >= 0) {
+                throw new IllegalStateException("loopCopy is wrong");
+            }
         }
     }
 

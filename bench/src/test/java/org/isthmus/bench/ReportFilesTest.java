@@ -46,6 +46,20 @@ class ReportFilesTest {
         assertTrue(Files.size(written.get(2)) > 1000);
     }
 
+    @Test
+    void eachOpIsShownNextToTheCopyThatRanWithItsOtherParameters() {
+        ReportFiles.Report report = new ReportFiles.Report("2026-11-22", "full", "bench/report.sh", 75, MACHINE,
+                List.of(rowwise("softmax heap", "vector", 8), rowwise("softmax native", "vector", 9),
+                        rowwise("softmax native", "onednn", 6), rowwise("copy heap", "vector", 16),
+                        rowwise("copy native", "vector", 18)),
+                List.of(), List.of());
+
+        String markdown = ReportFiles.markdown(report);
+
+        assertTrue(markdown.contains("| softmax heap | 4096x1024 | 1 | 8.0 | n/a | 16.0 | n/a | 0.50 |"), markdown);
+        assertTrue(markdown.contains("| softmax native | 4096x1024 | 1 | 9.0 | 6.0 | 18.0 | 1.50 | 0.50 |"), markdown);
+    }
+
     private static ReportFiles.Measurement gemm(String implementation, double gflops) {
         return new ReportFiles.Measurement("gemm", "sgemm NN", implementation, "1024", 1,
                 "org.isthmus.bench.GemmBenchmark.sgemm", Map.of("implementation", implementation), "GFLOP/s",
