@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Layer and batch normalization: every optimized backend against the scalar reference on shapes
- * with vector tails, heap and native, with and without the affine parameters; every backward
+ * with vector tails, heap, native and mixed, with and without the affine parameters; every backward
  * pass against central differences; the running statistics by hand; argument checks.
  */
 class NormalizationTest {

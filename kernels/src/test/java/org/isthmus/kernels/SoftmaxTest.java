@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The softmax family: every optimized backend against the scalar reference on shapes with
- * vector tails, heap and native; every backward pass against central differences; the numerical
+ * vector tails, heap, native and mixed; every backward pass against central differences; the numerical
  * edge cases (large logits, −∞ masks, NaN) on every backend; argument checks.
  */
 class SoftmaxTest {
