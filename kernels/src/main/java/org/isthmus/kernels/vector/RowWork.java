@@ -16,7 +16,9 @@ import org.isthmus.kernels.Segments;
  * native segment is copied into scratch, processed there and copied back. A row these kernels
  * see stays in L1 or L2 while it is processed, so the copies add cache traffic, not memory
  * traffic: a native call reads and writes memory as often as a heap one, and no kernel exists
- * twice.
+ * twice. (Loops that read native rows in place, through segment vector access beside the array
+ * access, were tried: softmax got no faster, and once a JVM had seen native operands its heap calls
+ * ran at half speed; bench/NOTES.md, "Session 19".)
  */
 final class RowWork {
 
