@@ -243,28 +243,40 @@ final class VectorGemm {
             return (double) units / (ceilDiv(units, threads) * threads);
         }
 
-        /** Packs this thread's share of the group's blocks of op(B) into NR-wide slivers. */
+        /**
+         * Packs this thread's share of the group's blocks of op(B) into NR-wide slivers: its units
+         * (a block's sliver each) are taken as runs of adjacent slivers of one block.
+         */
         private void packGroupB(int part) {
             int slivers = ceilDiv(nc, NR);
             int units = ceilDiv(groupEnd - groupStart, depth) * slivers;
             int first = (int) ((long) part * units / packParts);
             int last = (int) ((long) (part + 1) * units / packParts);
-            for (int unit = first; unit < last; unit++) {
+            for (int unit = first; unit < last; ) {
                 int block = unit / slivers;
                 int s = unit % slivers;
+                int run = Math.min(last - unit, slivers - s);
                 int pc = groupStart + block * depth;
                 int kc = Math.min(depth, k - pc);
                 int col = jc + s * NR;
-                int width = Math.min(NR, n - col);
-                long base = block * blockFloats + (long) s * packedDepth(kc) * NR;
+                int width = Math.min(run * NR, n - col);
+                long sliverFloats = (long) packedDepth(kc) * NR;
+                long base = block * blockFloats + s * sliverFloats;
                 // Alpha rides on A when A is packed, on B when the kernel reads A in place.
                 float scale = readsAInPlace ? alpha : 1f;
                 if (transB) {
-                    GemmPacking.transposed(b, bOffset + (long) col * ldb + pc, ldb, width, kc, packedB, base, NR, scale);
+                    for (int i = 0; i < run; i++) {
+                        int sliverCol = col + i * NR;
+                        GemmPacking.transposed(b, bOffset + (long) sliverCol * ldb + pc, ldb, Math.min(NR, n - sliverCol), kc,
+                                packedB, base + i * sliverFloats, NR, scale);
+                    }
                 } else {
-                    GemmPacking.rows(b, bOffset + (long) pc * ldb + col, ldb, kc, width, packedB, base, NR, scale);
+                    GemmPacking.slivers(b, bOffset + (long) pc * ldb + col, ldb, kc, width, packedB, base, sliverFloats, scale);
                 }
-                zeroPaddingStep(packedB, base, kc, NR);
+                for (int i = 0; i < run; i++) {
+                    zeroPaddingStep(packedB, base + i * sliverFloats, kc, NR);
+                }
+                unit += run;
             }
         }
 
