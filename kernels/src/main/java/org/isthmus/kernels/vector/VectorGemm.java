@@ -13,10 +13,11 @@ import org.isthmus.kernels.Segments;
 
 /**
  * sgemm on the Vector API, after BLIS: op(B) is packed into KC×NR slivers and op(A) (scaled by
- * alpha) into MC×KC blocks of MR-row slivers, both zero-padded to whole tiles, and one
- * register-blocked micro-kernel computes each MR×NR tile of C with MR·NR/V accumulators held in
- * registers. The packed B panel is shared by all threads; each part of the compute phase packs
- * the A blocks of its own rows. Narrow products (n ≤ 2·NR) take {@link NarrowGemm}'s direct path.
+ * alpha) into MC×KC blocks of MR-row slivers, both zero-padded to whole tiles and to an even
+ * depth, and one register-blocked micro-kernel computes each MR×NR tile of C with MR·NR/V
+ * accumulators held in registers. The packed B panel is shared by all threads; each part of the
+ * compute phase packs the A blocks of its own rows. Narrow products (n ≤ 2·NR) take
+ * {@link NarrowGemm}'s direct path.
  */
 final class VectorGemm {
 
