@@ -189,7 +189,7 @@ public class RowwiseBenchmark implements ReportedBenchmark {
         return dx;
     }
 
-    /** The ceiling: x copied to y, split over the kernels' threads (the JVM's copy stub, heap or native). */
+    /** The ceiling: x copied to y, split over the kernels' threads (the JVM's intrinsic bulk copy, heap or native). */
     @Benchmark
     public MemorySegment copy() {
         overThreads((from, to) -> MemorySegment.copy(x, (long) from * Float.BYTES, y, (long) from * Float.BYTES,
@@ -199,7 +199,7 @@ public class RowwiseBenchmark implements ReportedBenchmark {
 
     /**
      * The same copy as a plain loop: ordinary stores, as the kernels make, where the copy runs the
-     * JVM's copy stub. Over the arrays on the heap (C2 vectorizes it), element by element over the
+     * JVM's intrinsic bulk copy. Over the arrays on the heap (C2 vectorizes it), element by element over the
      * segments on native memory.
      */
     @Benchmark
