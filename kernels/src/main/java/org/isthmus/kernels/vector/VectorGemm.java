@@ -17,7 +17,7 @@ import org.isthmus.kernels.Segments;
  * depth, and one register-blocked micro-kernel computes each MR×NR tile of C with MR·NR/V
  * accumulators held in registers. The packed B panel is shared by all threads; each part of the
  * compute phase packs the A blocks of its own rows. Narrow products (n ≤ 2·NR) take
- * {@link NarrowGemm}'s direct path.
+ * {@link NarrowGemm}'s direct path, or {@link DotGemm}'s where n would leave vectors half empty.
  */
 final class VectorGemm {
 
@@ -48,6 +48,8 @@ final class VectorGemm {
      * that starts late (descheduled, waking) takes fewer parts instead of holding up the call.
      */
     static final int PARTS_PER_THREAD = 4;
+    /** Floats between two parts' {@link DotGemm} sums: 64 bytes, so that no two parts share a cache line. */
+    static final int DOT_SUMS_STRIDE = 16;
     /** Below this many multiply-adds per thread, a second thread costs more than it saves. */
     private static final long MIN_WORK_PER_THREAD = 1L << 21;
 
@@ -73,7 +75,10 @@ final class VectorGemm {
             Operand aOperand = Operand.of(a);
             Operand bOperand = Operand.of(b);
             Operand cOperand = Operand.of(c);
-            if (NarrowGemm.suits(aOperand, n)) {
+            if (DotGemm.suits(transA, transB, aOperand, bOperand, n, k)) {
+                new DotGemm(m, n, k, alpha, aOperand, aOffset, lda, bOperand, bOffset, ldb,
+                        beta, cOperand, cOffset, ldc, workspace, threads).run();
+            } else if (NarrowGemm.suits(aOperand, n)) {
                 new NarrowGemm(transA, transB, m, n, k, alpha, aOperand, aOffset, lda, bOperand, bOffset, ldb,
                         beta, cOperand, cOffset, ldc, workspace, threads).run();
             } else {
@@ -126,6 +131,8 @@ final class VectorGemm {
     static final class Workspace {
         final MemorySegment[] packedA;
         final MemorySegment[] tiles;
+        /** {@link DotGemm}'s tile sums: part i uses the 8 floats at i·16 (a cache line of its own). */
+        final float[] dotSums;
         private MemorySegment packedB = MemorySegment.NULL;
 
         /** Buffers for {@code parts} parts of a parallel phase; part i uses packedA[i] and tiles[i]. */
@@ -133,6 +140,7 @@ final class VectorGemm {
             Arena arena = Arena.ofAuto();
             packedA = new MemorySegment[parts];
             tiles = new MemorySegment[parts];
+            dotSums = new float[parts * DOT_SUMS_STRIDE];
             for (int t = 0; t < parts; t++) {
                 packedA[t] = arena.allocate((long) MC * KC * Float.BYTES, 64);
                 tiles[t] = arena.allocate((long) MR * NR * Float.BYTES, 64);
