@@ -67,6 +67,22 @@ class DeterminismTest {
                     out.asSlice(matrix.length * 4L + 256), 64, 257, 1e-5f);
             return y;
         });
+        calls.put("batchNorm forward and backward, 32 rows of 257 channels", b -> {
+            // y feeds the backward pass as dy; dx, dGamma and dBeta come back (their string is what each call costs).
+            long rowsBytes = 32 * 257 * 4L;
+            MemorySegment x = MemorySegment.ofArray(matrix).asSlice(0, rowsBytes);
+            MemorySegment g = MemorySegment.ofArray(gamma);
+            MemorySegment statistics = MemorySegment.ofArray(new float[2 * 257]);
+            MemorySegment mean = statistics.asSlice(0, 257 * 4L);
+            MemorySegment rstd = statistics.asSlice(257 * 4L);
+            MemorySegment y = MemorySegment.ofArray(new float[32 * 257]);
+            b.batchNormTraining(x, g, MemorySegment.ofArray(beta), y, mean, rstd, null, null, 32, 257, 1, 0.1f, 1e-5f);
+            float[] gradients = new float[32 * 257 + 2 * 257];
+            MemorySegment out = MemorySegment.ofArray(gradients);
+            b.batchNormBackward(x, g, mean, rstd, y, out.asSlice(0, rowsBytes), out.asSlice(rowsBytes, 257 * 4L),
+                    out.asSlice(rowsBytes + 257 * 4L), 32, 257, 1);
+            return gradients;
+        });
         // Not on the reference, which accumulates in double in a fixed order: its convolutions only cost time.
         Map<String, Function<Backend, float[]>> optimizedOnly = new LinkedHashMap<>();
         optimizedOnly.put("conv2d weight gradient, C = 1",

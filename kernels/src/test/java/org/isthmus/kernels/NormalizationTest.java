@@ -29,12 +29,15 @@ class NormalizationTest {
     private static final double TOLERANCE = 1e-5;
 
     /**
-     * batch, channels, spatial: 2-D input (spatial 1), planes with every tail, several channels. At least
+     * batch, channels, spatial: 2-D input (spatial 1), planes with every tail, several channels, planes
+     * on either side of the vector backend's switch from rows of channels to planes (256). At least
      * 5 values per channel: with 2, x̂ = ±1 whatever x is, and dx is a rounding residue of eps.
      */
     private static final int[][] BATCH_SHAPES = {
         {5, 3, 1}, {16, 5, 1}, {207, 17, 1}, {4, 3, 15}, {2, 17, 16}, {3, 2, 17}, {2, 4, 207}, {1, 3, 1031},
         {8, 16, 49}, {4, 64, 1031},
+        // Parallel parts: 2-D input wider than one chunk of channels, and planes of 196 (chunks of two channels).
+        {130, 1100, 1}, {40, 24, 196}, {3, 5, 256}, {3, 5, 257},
     };
 
     static Stream<Arguments> shapes() {

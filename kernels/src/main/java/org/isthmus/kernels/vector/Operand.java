@@ -26,6 +26,11 @@ record Operand(float[] array, int base, MemorySegment segment) {
         return array != null;
     }
 
+    /** Element {@code index}: through the array when there is one (a segment read costs more). */
+    float get(long index) {
+        return array != null ? array[base + (int) index] : segment.getAtIndex(ValueLayout.JAVA_FLOAT, index);
+    }
+
     /** Writes element {@code index}: through the array when there is one (a segment write costs more). */
     void set(int index, float value) {
         if (array != null) {

@@ -23,12 +23,13 @@ import org.isthmus.kernels.Segments;
 final class RowWork {
 
     /** Below about this many elements per part a second thread costs more than it saves. */
-    private static final long PART_ELEMENTS = 1 << 16;
+    static final long PART_ELEMENTS = 1 << 16;
     /** Several parts per thread, so that a thread that starts late takes fewer of them. */
     private static final int PARTS_PER_THREAD = 4;
 
     private static final ThreadLocal<Buffer> PART_SCRATCH = ThreadLocal.withInitial(Buffer::new);
     private static final ThreadLocal<Buffer> CALL_SCRATCH = ThreadLocal.withInitial(Buffer::new);
+    private static final ThreadLocal<DoubleBuffer> CALL_DOUBLES = ThreadLocal.withInitial(DoubleBuffer::new);
 
     private RowWork() {
     }
@@ -61,6 +62,21 @@ final class RowWork {
         Parallelism.run(parts, p -> body.run(p, (int) ((long) rows * p / parts), (int) ((long) rows * (p + 1) / parts)));
     }
 
+    /**
+     * Runs body over [0, rows) cut into exactly {@code parts} ranges, whatever the thread count (a
+     * partition that fixes an order of summation): on the pool when the segments may be shared,
+     * else one after another on the calling thread.
+     */
+    static void runEach(int parts, int rows, RowRange body, MemorySegment... touched) {
+        if (shareable(touched)) {
+            run(parts, rows, body);
+            return;
+        }
+        for (int p = 0; p < parts; p++) {
+            body.run(p, (int) ((long) rows * p / parts), (int) ((long) rows * (p + 1) / parts));
+        }
+    }
+
     /** {@link #run} with {@link #parts}. */
     static void forRows(int rows, long rowLength, RowRange body, MemorySegment... touched) {
         run(parts(rows, rowLength, touched), rows, body);
@@ -75,6 +91,13 @@ final class RowWork {
     static float[] callScratch(int floats) {
         float[] scratch = CALL_SCRATCH.get().atLeast(floats);
         Arrays.fill(scratch, 0, floats, 0f);
+        return scratch;
+    }
+
+    /** {@link #callScratch} in double: totals that every part of a call adds into its own slice of. */
+    static double[] callDoubles(int doubles) {
+        double[] scratch = CALL_DOUBLES.get().atLeast(doubles);
+        Arrays.fill(scratch, 0, doubles, 0);
         return scratch;
     }
 
@@ -167,6 +190,18 @@ final class RowWork {
                 floats = new float[length];
             }
             return floats;
+        }
+    }
+
+    /** A grow-only double[]. */
+    private static final class DoubleBuffer {
+        private double[] doubles = new double[0];
+
+        double[] atLeast(int length) {
+            if (doubles.length < length) {
+                doubles = new double[length];
+            }
+            return doubles;
         }
     }
 }

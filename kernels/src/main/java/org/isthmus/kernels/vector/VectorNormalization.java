@@ -8,8 +8,9 @@ import org.isthmus.kernels.NormalizationKernels;
 
 /**
  * Layer normalization one row at a time (the row is read from memory once and stays in L1 for
- * the mean, variance and normalize passes), and batch normalization one channel at a time, plane
- * by plane (a plane is the {@code spatial} contiguous values of one sample and channel).
+ * the mean, variance and normalize passes), and batch normalization one channel at a time: plane
+ * by plane (a plane is the {@code spatial} contiguous values of one sample and channel) for large
+ * planes, by rows of channels ({@link BatchNormColumns}) for small ones and 2-D input.
  * Statistics are summed in float over a row or plane, across planes in double.
  */
 final class VectorNormalization implements NormalizationKernels {
@@ -23,6 +24,13 @@ final class VectorNormalization implements NormalizationKernels {
      * 0.55–0.60 at 128 columns, crossing between 256 and 512; bench/NOTES.md, "Session 18").
      */
     private static final int PIPELINED_MIN_COLUMNS = 512;
+    /**
+     * Up to this plane size batch normalization walks rows of channels (BatchNormColumns); above it
+     * plane by plane, where a plane is long enough to stream on its own and its sums stay in
+     * registers (planes of 196: columns 1.2–1.9× faster; of 324–1568: planes 1.1–1.7× faster;
+     * bench/NOTES.md, "Batch normalization").
+     */
+    private static final int COLUMNS_MAX_SPATIAL = 256;
 
     // ---------------------------------------------------------------- layer normalization
 
@@ -364,15 +372,20 @@ final class VectorNormalization implements NormalizationKernels {
     // ---------------------------------------------------------------- batch normalization
 
     /**
-     * Per channel, one pass sums x − k and (x − k)² with k the channel's first value (a shift
-     * inside the data's range, so the variance does not cancel away when the mean is large), a
-     * second pass normalizes.
+     * Planes of more than {@link #COLUMNS_MAX_SPATIAL}: per channel, one pass sums x − k and
+     * (x − k)² with k the channel's first value (a shift inside the data's range, so the variance
+     * does not cancel away when the mean is large), a second pass normalizes.
      */
     @Override
     public void batchNormTraining(MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment y,
                                   MemorySegment mean, MemorySegment rstd, MemorySegment runningMean,
                                   MemorySegment runningVar, int batch, int channels, int spatial,
                                   float momentum, float eps) {
+        if (spatial <= COLUMNS_MAX_SPATIAL) {
+            BatchNormColumns.training(x, gamma, beta, y, mean, rstd, runningMean, runningVar, batch, channels,
+                    spatial, momentum, eps);
+            return;
+        }
         Operand in = Operand.of(x);
         Operand out = Operand.of(y);
         long count = (long) batch * spatial;
@@ -418,6 +431,10 @@ final class VectorNormalization implements NormalizationKernels {
     public void batchNormInference(MemorySegment x, MemorySegment gamma, MemorySegment beta,
                                    MemorySegment runningMean, MemorySegment runningVar, MemorySegment y,
                                    int batch, int channels, int spatial, float eps) {
+        if (spatial <= COLUMNS_MAX_SPATIAL) {
+            BatchNormColumns.inference(x, gamma, beta, runningMean, runningVar, y, batch, channels, spatial, eps);
+            return;
+        }
         Operand in = Operand.of(x);
         Operand out = Operand.of(y);
         RowWork.forRows(channels, (long) batch * spatial, (part, from, to) -> {
@@ -445,6 +462,10 @@ final class VectorNormalization implements NormalizationKernels {
     public void batchNormBackward(MemorySegment x, MemorySegment gamma, MemorySegment mean, MemorySegment rstd,
                                   MemorySegment dy, MemorySegment dx, MemorySegment dGamma, MemorySegment dBeta,
                                   int batch, int channels, int spatial) {
+        if (spatial <= COLUMNS_MAX_SPATIAL) {
+            BatchNormColumns.backward(x, gamma, mean, rstd, dy, dx, dGamma, dBeta, batch, channels, spatial);
+            return;
+        }
         Operand in = Operand.of(x);
         Operand upstream = Operand.of(dy);
         Operand gradient = Operand.of(dx);
