@@ -12,7 +12,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.isthmus.kernels.Backend;
 import org.isthmus.kernels.Backends;
-import org.isthmus.kernels.Parallelism;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -192,8 +191,7 @@ public class RowwiseBenchmark implements ReportedBenchmark {
     /** The ceiling: x copied to y, split over the kernels' threads (the JVM's intrinsic bulk copy, heap or native). */
     @Benchmark
     public MemorySegment copy() {
-        overThreads((from, to) -> MemorySegment.copy(x, (long) from * Float.BYTES, y, (long) from * Float.BYTES,
-                (long) (to - from) * Float.BYTES));
+        ThreadedCopy.copy(x, y, rows * cols);
         return y;
     }
 
@@ -207,9 +205,9 @@ public class RowwiseBenchmark implements ReportedBenchmark {
         if (arena == null) {
             float[] from = (float[]) x.heapBase().orElseThrow();
             float[] to = (float[]) y.heapBase().orElseThrow();
-            overThreads((start, end) -> copyRange(from, to, start, end));
+            ThreadedCopy.overThreads(rows * cols, (start, end) -> copyRange(from, to, start, end));
         } else {
-            overThreads((start, end) -> copyRange(x, y, start, end));
+            ThreadedCopy.overThreads(rows * cols, (start, end) -> copyRange(x, y, start, end));
         }
         return y;
     }
@@ -224,23 +222,6 @@ public class RowwiseBenchmark implements ReportedBenchmark {
         for (int i = start; i < end; i++) {
             to.setAtIndex(ValueLayout.JAVA_FLOAT, i, from.getAtIndex(ValueLayout.JAVA_FLOAT, i));
         }
-    }
-
-    /** Runs range over [0, rows·cols) cut into one equal slice per thread of the library pool. */
-    private void overThreads(CopyRange range) {
-        int threads = Parallelism.threads();
-        int size = rows * cols;
-        if (threads == 1) {
-            range.run(0, size);
-            return;
-        }
-        Parallelism.run(threads, p -> range.run((int) ((long) size * p / threads), (int) ((long) size * (p + 1) / threads)));
-    }
-
-    /** Elements [from, to) of a copy. */
-    @FunctionalInterface
-    private interface CopyRange {
-        void run(int from, int to);
     }
 
     /** Each benchmarked call against the scalar reference; leaves mean, rstd and softmaxOut as the backward passes need. */
