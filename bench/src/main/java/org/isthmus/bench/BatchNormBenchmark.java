@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.isthmus.kernels.Backend;
@@ -88,10 +89,15 @@ public class BatchNormBenchmark implements ReportedBenchmark {
         });
     }
 
-    /** The 2-D and the CNN shape, every op. */
+    /** The training forward pass on 2-D input and on the CNN's activations, and their copies. */
     @Override
     public Map<String, List<String>> quickParams() {
-        return Map.of("shape", List.of("8192x512x1", "64x32x196"));
+        return Map.of("shape", List.of("8192x512x1", "64x32x196"), "op", List.of("copy", "batchNormTraining"));
+    }
+
+    @Override
+    public Optional<String> skipReason(String method, Map<String, String> params) {
+        return ElementwiseBenchmark.onVectorKernels(params.get("backend"));
     }
 
     @Setup(Level.Trial)

@@ -27,8 +27,8 @@ final class VectorNormalization implements NormalizationKernels {
     /**
      * Up to this plane size batch normalization walks rows of channels (BatchNormColumns); above it
      * plane by plane, where a plane is long enough to stream on its own and its sums stay in
-     * registers (planes of 196: columns 1.2–1.9× faster; of 324–1568: planes 1.1–1.7× faster;
-     * bench/NOTES.md, "Batch normalization").
+     * registers and a channel's second read comes from L2 (training, planes of 196: columns 1.7–2.2×
+     * faster; 256: 1.3×; 324–1568: planes 1.25–1.75× faster; bench/NOTES.md, "Batch normalization").
      */
     private static final int COLUMNS_MAX_SPATIAL = 256;
 
