@@ -84,28 +84,22 @@ final class BatchNormColumns {
         }
     }
 
-    /** The per-position sums of one row's run of a chunk, into the two accumulator arrays. */
+    /**
+     * Work on one row's run of a chunk: the per-position sums of the statistics phase, or the
+     * elementwise pass.
+     */
     @FunctionalInterface
-    private interface RowSums {
-        void add(float[] scratch, long index, int length);
-    }
-
-    /** Fills a chunk's per-position arrays that the row sums read (shifts or centers). */
-    @FunctionalInterface
-    private interface ChunkStart {
-        void prepare(float[] scratch, int c0, int chunkChannels);
-    }
-
-    /** One row's run of a chunk in the elementwise phase. */
-    @FunctionalInterface
-    private interface RowPass {
+    private interface RowRun {
         void apply(float[] scratch, long index, int length);
     }
 
-    /** The channels' coefficients of the elementwise phase, spread over a chunk's positions. */
+    /**
+     * A chunk's per-channel values spread over its positions before its rows: the shifts or
+     * centers the sums read, or the elementwise pass's coefficients.
+     */
     @FunctionalInterface
-    private interface Coefficients {
-        void spread(float[] scratch, int c0, int chunkChannels);
+    private interface ChunkSetup {
+        void prepare(float[] scratch, int c0, int chunkChannels);
     }
 
     static void training(MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment y,
@@ -237,7 +231,7 @@ final class BatchNormColumns {
      * {@code rows} accumulates, summed over every row. Each range of rows adds into its own slice;
      * the slices are then added in range order into the first, which is returned.
      */
-    private static double[] totals(Geometry g, ChunkStart start, RowSums rows, MemorySegment... touched) {
+    private static double[] totals(Geometry g, ChunkSetup start, RowRun rows, MemorySegment... touched) {
         int channels = g.channels();
         int spatial = g.spatial();
         int ranges = g.ranges();
@@ -254,7 +248,7 @@ final class BatchNormColumns {
                 Arrays.fill(scratch, second, second + length, 0f);
                 int slice = 2 * (range * channels + c0);
                 for (int b = from; b < to; b++) {
-                    rows.add(scratch, g.index(b, c0), length);
+                    rows.apply(scratch, g.index(b, c0), length);
                     if ((b + 1 - from) % FOLD_ROWS == 0 || b + 1 == to) {
                         fold(scratch, first, second, totals, slice, chunkChannels, spatial);
                     }
@@ -287,12 +281,12 @@ final class BatchNormColumns {
     }
 
     /** The elementwise phase: parts of the rows, each chunk's coefficients spread, then every row's run. */
-    private static void elementwise(Geometry g, Coefficients coefficients, RowPass pass, MemorySegment... touched) {
+    private static void elementwise(Geometry g, ChunkSetup coefficients, RowRun pass, MemorySegment... touched) {
         RowWork.forRows(g.batch(), g.rowLength(), (part, from, to) -> {
             float[] scratch = RowWork.partScratch(SLOTS * g.width());
             for (int c0 = 0; c0 < g.channels(); c0 += g.perChunk()) {
                 int chunkChannels = Math.min(g.perChunk(), g.channels() - c0);
-                coefficients.spread(scratch, c0, chunkChannels);
+                coefficients.prepare(scratch, c0, chunkChannels);
                 for (int b = from; b < to; b++) {
                     pass.apply(scratch, g.index(b, c0), chunkChannels * g.spatial());
                 }
