@@ -122,6 +122,22 @@ public interface Backend {
     void conv2dBackwardWeights(Conv2dShape shape, MemorySegment x, MemorySegment dy, MemorySegment dw,
                                MemorySegment dBias);
 
+    /**
+     * Grouped convolution (PyTorch's {@code groups}): the input channels and the filters split into
+     * {@code groups} equal groups, and filter group g sees input group g only. w is
+     * [outChannels, inChannels/groups, kH, kW] ({@link Conv2dShape#weightSize(int)} floats). groups = 1 is
+     * {@link #conv2d(Conv2dShape, MemorySegment, MemorySegment, MemorySegment, MemorySegment)}; groups =
+     * inChannels is a depthwise convolution. groups must divide both channel counts.
+     */
+    void conv2d(Conv2dShape shape, int groups, MemorySegment x, MemorySegment w, MemorySegment bias, MemorySegment y);
+
+    /** dx for the grouped {@link #conv2d(Conv2dShape, int, MemorySegment, MemorySegment, MemorySegment, MemorySegment)}. */
+    void conv2dBackwardData(Conv2dShape shape, int groups, MemorySegment dy, MemorySegment w, MemorySegment dx);
+
+    /** dw ([outChannels, inChannels/groups, kH, kW]) and, when not null, dBias for the grouped convolution. */
+    void conv2dBackwardWeights(Conv2dShape shape, int groups, MemorySegment x, MemorySegment dy, MemorySegment dw,
+                               MemorySegment dBias);
+
     // ---------------------------------------------------------------- pooling
 
     /**

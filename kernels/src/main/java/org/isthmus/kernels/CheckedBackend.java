@@ -224,32 +224,50 @@ public abstract class CheckedBackend implements Backend {
     @Override
     public final void conv2d(Conv2dShape shape, MemorySegment x, MemorySegment w, MemorySegment bias,
                              MemorySegment y) {
-        String call = convCall("conv2d", shape);
-        floats("x", x, shape.inputSize(), call);
-        floats("w", w, shape.weightSize(), call);
-        optionalFloats("bias", bias, shape.outChannels(), call);
-        output("y", y, shape.outputSize(), call);
-        kernels.convolution().conv2d(shape, x, w, bias, y);
+        conv2d(shape, 1, x, w, bias, y);
     }
 
     @Override
     public final void conv2dBackwardData(Conv2dShape shape, MemorySegment dy, MemorySegment w, MemorySegment dx) {
-        String call = convCall("conv2dBackwardData", shape);
-        floats("dy", dy, shape.outputSize(), call);
-        floats("w", w, shape.weightSize(), call);
-        output("dx", dx, shape.inputSize(), call);
-        kernels.convolution().conv2dBackwardData(shape, dy, w, dx);
+        conv2dBackwardData(shape, 1, dy, w, dx);
     }
 
     @Override
     public final void conv2dBackwardWeights(Conv2dShape shape, MemorySegment x, MemorySegment dy, MemorySegment dw,
                                             MemorySegment dBias) {
-        String call = convCall("conv2dBackwardWeights", shape);
+        conv2dBackwardWeights(shape, 1, x, dy, dw, dBias);
+    }
+
+    @Override
+    public final void conv2d(Conv2dShape shape, int groups, MemorySegment x, MemorySegment w, MemorySegment bias,
+                             MemorySegment y) {
+        String call = convCall("conv2d", shape, groups);
+        floats("x", x, shape.inputSize(), call);
+        floats("w", w, shape.weightSize(groups), call);
+        optionalFloats("bias", bias, shape.outChannels(), call);
+        output("y", y, shape.outputSize(), call);
+        kernels.convolution().conv2d(shape, groups, x, w, bias, y);
+    }
+
+    @Override
+    public final void conv2dBackwardData(Conv2dShape shape, int groups, MemorySegment dy, MemorySegment w,
+                                         MemorySegment dx) {
+        String call = convCall("conv2dBackwardData", shape, groups);
+        floats("dy", dy, shape.outputSize(), call);
+        floats("w", w, shape.weightSize(groups), call);
+        output("dx", dx, shape.inputSize(), call);
+        kernels.convolution().conv2dBackwardData(shape, groups, dy, w, dx);
+    }
+
+    @Override
+    public final void conv2dBackwardWeights(Conv2dShape shape, int groups, MemorySegment x, MemorySegment dy,
+                                            MemorySegment dw, MemorySegment dBias) {
+        String call = convCall("conv2dBackwardWeights", shape, groups);
         floats("x", x, shape.inputSize(), call);
         floats("dy", dy, shape.outputSize(), call);
-        output("dw", dw, shape.weightSize(), call);
+        output("dw", dw, shape.weightSize(groups), call);
         optionalOutput("dBias", dBias, shape.outChannels(), call);
-        kernels.convolution().conv2dBackwardWeights(shape, x, dy, dw, dBias);
+        kernels.convolution().conv2dBackwardWeights(shape, groups, x, dy, dw, dBias);
     }
 
     // ---------------------------------------------------------------- pooling
@@ -609,11 +627,17 @@ public abstract class CheckedBackend implements Backend {
         return call;
     }
 
-    private static String convCall(String op, Conv2dShape shape) {
+    private static String convCall(String op, Conv2dShape shape, int groups) {
         if (shape == null) {
             throw new IllegalArgumentException(op + ": shape is null");
         }
-        return op + "(" + shape + ", output " + shape.outHeight() + "x" + shape.outWidth() + ")";
+        String call = op + "(" + shape + (groups == 1 ? "" : ", groups=" + groups) + ", output "
+                + shape.outHeight() + "x" + shape.outWidth() + ")";
+        if (groups < 1 || shape.inChannels() % groups != 0 || shape.outChannels() % groups != 0) {
+            throw new IllegalArgumentException("groups must be >= 1 and divide inChannels (" + shape.inChannels()
+                    + ") and outChannels (" + shape.outChannels() + "), got groups=" + groups + ": " + call);
+        }
+        return call;
     }
 
     private static Pool2dShape requireShape(Pool2dShape shape) {

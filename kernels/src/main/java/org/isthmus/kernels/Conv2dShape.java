@@ -46,6 +46,11 @@ public record Conv2dShape(int batch, int inChannels, int inHeight, int inWidth,
         return (long) outChannels * inChannels * kernelHeight * kernelWidth;
     }
 
+    /** Elements of the weights of a convolution in {@code groups} groups: outChannels·(inChannels/groups)·kH·kW. */
+    public long weightSize(int groups) {
+        return (long) outChannels * (inChannels / groups) * kernelHeight * kernelWidth;
+    }
+
     /** Elements of the output, batch·outChannels·outHeight·outWidth. */
     public long outputSize() {
         return (long) batch * outChannels * outHeight() * outWidth();

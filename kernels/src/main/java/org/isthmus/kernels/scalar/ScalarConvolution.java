@@ -8,15 +8,19 @@ import org.isthmus.kernels.ConvolutionKernels;
 /**
  * The reference convolution: direct loops over the definition, each sum accumulated in double.
  * Input pixel (ih, iw) meets output pixel (oh, ow) through kernel tap (r, s) when
- * ih = oh·strideH − padH + r·dilationH and iw = ow·strideW − padW + s·dilationW.
+ * ih = oh·strideH − padH + r·dilationH and iw = ow·strideW − padW + s·dilationW. With groups,
+ * filter k meets the input channels of its group only, g·C/groups + c for c in [0, C/groups)
+ * with g = k / (K/groups), through weight [k, c, r, s].
  */
 final class ScalarConvolution implements ConvolutionKernels {
 
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     @Override
-    public void conv2d(Conv2dShape shape, MemorySegment x, MemorySegment w, MemorySegment bias, MemorySegment y) {
-        int channels = shape.inChannels();
+    public void conv2d(Conv2dShape shape, int groups, MemorySegment x, MemorySegment w, MemorySegment bias,
+                       MemorySegment y) {
+        int channels = shape.inChannels() / groups;
+        int filters = shape.outChannels() / groups;
         int height = shape.inHeight();
         int width = shape.inWidth();
         int outHeight = shape.outHeight();
@@ -37,8 +41,9 @@ final class ScalarConvolution implements ConvolutionKernels {
                                     if (iw < 0 || iw >= width) {
                                         continue;
                                     }
-                                    sum += (double) x.getAtIndex(FLOAT, inputIndex(shape, n, c, ih, iw))
-                                            * w.getAtIndex(FLOAT, weightIndex(shape, k, c, r, s));
+                                    long input = inputIndex(shape, n, k / filters * channels + c, ih, iw);
+                                    sum += (double) x.getAtIndex(FLOAT, input)
+                                            * w.getAtIndex(FLOAT, weightIndex(shape, groups, k, c, r, s));
                                 }
                             }
                         }
@@ -49,9 +54,11 @@ final class ScalarConvolution implements ConvolutionKernels {
         }
     }
 
-    /** dx[n,c,ih,iw] = Σ over every (k, r, s) whose output pixel exists of dy[n,k,oh,ow]·w[k,c,r,s]. */
+    /** dx[n,c,ih,iw] = Σ over every (k, r, s), k in c's group, whose output pixel exists of dy[n,k,oh,ow]·w[k,c,r,s]. */
     @Override
-    public void conv2dBackwardData(Conv2dShape shape, MemorySegment dy, MemorySegment w, MemorySegment dx) {
+    public void conv2dBackwardData(Conv2dShape shape, int groups, MemorySegment dy, MemorySegment w, MemorySegment dx) {
+        int channels = shape.inChannels() / groups;
+        int filters = shape.outChannels() / groups;
         int outHeight = shape.outHeight();
         int outWidth = shape.outWidth();
         for (int n = 0; n < shape.batch(); n++) {
@@ -59,7 +66,8 @@ final class ScalarConvolution implements ConvolutionKernels {
                 for (int ih = 0; ih < shape.inHeight(); ih++) {
                     for (int iw = 0; iw < shape.inWidth(); iw++) {
                         double sum = 0;
-                        for (int k = 0; k < shape.outChannels(); k++) {
+                        int firstFilter = c / channels * filters;
+                        for (int k = firstFilter; k < firstFilter + filters; k++) {
                             for (int r = 0; r < shape.kernelHeight(); r++) {
                                 int oh = outputCoordinate(ih, r, shape.strideH(), shape.padH(), shape.dilationH(), outHeight);
                                 if (oh < 0) {
@@ -71,7 +79,7 @@ final class ScalarConvolution implements ConvolutionKernels {
                                         continue;
                                     }
                                     sum += (double) dy.getAtIndex(FLOAT, outputIndex(shape, n, k, oh, ow))
-                                            * w.getAtIndex(FLOAT, weightIndex(shape, k, c, r, s));
+                                            * w.getAtIndex(FLOAT, weightIndex(shape, groups, k, c % channels, r, s));
                                 }
                             }
                         }
@@ -82,14 +90,19 @@ final class ScalarConvolution implements ConvolutionKernels {
         }
     }
 
-    /** dw[k,c,r,s] = Σ over n and output pixels of dy[n,k,oh,ow]·x[n,c,ih,iw]; dBias[k] = Σ dy[n,k,·,·]. */
+    /**
+     * dw[k,c,r,s] = Σ over n and output pixels of dy[n,k,oh,ow]·x[n,c′,ih,iw] (c′ the group's c-th
+     * channel); dBias[k] = Σ dy[n,k,·,·].
+     */
     @Override
-    public void conv2dBackwardWeights(Conv2dShape shape, MemorySegment x, MemorySegment dy, MemorySegment dw,
+    public void conv2dBackwardWeights(Conv2dShape shape, int groups, MemorySegment x, MemorySegment dy, MemorySegment dw,
                                       MemorySegment dBias) {
+        int channels = shape.inChannels() / groups;
+        int filters = shape.outChannels() / groups;
         int outHeight = shape.outHeight();
         int outWidth = shape.outWidth();
         for (int k = 0; k < shape.outChannels(); k++) {
-            for (int c = 0; c < shape.inChannels(); c++) {
+            for (int c = 0; c < channels; c++) {
                 for (int r = 0; r < shape.kernelHeight(); r++) {
                     for (int s = 0; s < shape.kernelWidth(); s++) {
                         double sum = 0;
@@ -104,12 +117,13 @@ final class ScalarConvolution implements ConvolutionKernels {
                                     if (iw < 0 || iw >= shape.inWidth()) {
                                         continue;
                                     }
+                                    long input = inputIndex(shape, n, k / filters * channels + c, ih, iw);
                                     sum += (double) dy.getAtIndex(FLOAT, outputIndex(shape, n, k, oh, ow))
-                                            * x.getAtIndex(FLOAT, inputIndex(shape, n, c, ih, iw));
+                                            * x.getAtIndex(FLOAT, input);
                                 }
                             }
                         }
-                        dw.setAtIndex(FLOAT, weightIndex(shape, k, c, r, s), (float) sum);
+                        dw.setAtIndex(FLOAT, weightIndex(shape, groups, k, c, r, s), (float) sum);
                     }
                 }
             }
@@ -145,8 +159,9 @@ final class ScalarConvolution implements ConvolutionKernels {
         return (((long) n * shape.inChannels() + c) * shape.inHeight() + ih) * shape.inWidth() + iw;
     }
 
-    private static long weightIndex(Conv2dShape shape, int k, int c, int r, int s) {
-        return (((long) k * shape.inChannels() + c) * shape.kernelHeight() + r) * shape.kernelWidth() + s;
+    /** Weight [k, c, r, s] of [outChannels, inChannels/groups, kH, kW]: c counts within k's group. */
+    private static long weightIndex(Conv2dShape shape, int groups, int k, int c, int r, int s) {
+        return (((long) k * (shape.inChannels() / groups) + c) * shape.kernelHeight() + r) * shape.kernelWidth() + s;
     }
 
     private static long outputIndex(Conv2dShape shape, int n, int k, int oh, int ow) {

@@ -25,7 +25,8 @@ import org.isthmus.kernels.Segments;
  * bands ({@link Im2col}) and call {@link VectorGemm#sgemm} per band of one image: the output of
  * one image is a K × OH·OW matrix in NCHW, so a GEMM over several images would need a transpose
  * after it. Images are spread over the threads; sgemm may split its own product further when
- * one image is large.
+ * one image is large. Depthwise convolutions (groups = channels) run {@link DepthwiseConvolution};
+ * other grouped ones run each group through these paths ({@link GroupedConvolution}).
  */
 final class VectorConvolution implements ConvolutionKernels {
 
@@ -45,7 +46,42 @@ final class VectorConvolution implements ConvolutionKernels {
     private static final int PARTS_PER_THREAD = 4;
 
     @Override
-    public void conv2d(Conv2dShape shape, MemorySegment x, MemorySegment w, MemorySegment bias, MemorySegment y) {
+    public void conv2d(Conv2dShape shape, int groups, MemorySegment x, MemorySegment w, MemorySegment bias,
+                       MemorySegment y) {
+        if (groups == 1) {
+            denseForward(shape, x, w, bias, y);
+        } else if (groups == shape.inChannels()) {
+            DepthwiseConvolution.forward(shape, x, w, bias, y);
+        } else {
+            GroupedConvolution.forward(this, shape, groups, x, w, bias, y);
+        }
+    }
+
+    @Override
+    public void conv2dBackwardData(Conv2dShape shape, int groups, MemorySegment dy, MemorySegment w, MemorySegment dx) {
+        if (groups == 1) {
+            denseBackwardData(shape, dy, w, dx);
+        } else if (groups == shape.inChannels()) {
+            DepthwiseConvolution.backwardData(shape, dy, w, dx);
+        } else {
+            GroupedConvolution.backwardData(this, shape, groups, dy, w, dx);
+        }
+    }
+
+    @Override
+    public void conv2dBackwardWeights(Conv2dShape shape, int groups, MemorySegment x, MemorySegment dy,
+                                      MemorySegment dw, MemorySegment dBias) {
+        if (groups == 1) {
+            denseBackwardWeights(shape, x, dy, dw, dBias);
+        } else if (groups == shape.inChannels()) {
+            DepthwiseConvolution.backwardWeights(shape, x, dy, dw, dBias);
+        } else {
+            GroupedConvolution.backwardWeights(this, shape, groups, x, dy, dw, dBias);
+        }
+    }
+
+    private static void denseForward(Conv2dShape shape, MemorySegment x, MemorySegment w, MemorySegment bias,
+                                     MemorySegment y) {
         int threads = threads(shape, x, w, y, bias);
         ConvolutionWorkspace workspace = ConvolutionWorkspace.acquire();
         try {
@@ -89,8 +125,7 @@ final class VectorConvolution implements ConvolutionKernels {
         }
     }
 
-    @Override
-    public void conv2dBackwardData(Conv2dShape shape, MemorySegment dy, MemorySegment w, MemorySegment dx) {
+    private static void denseBackwardData(Conv2dShape shape, MemorySegment dy, MemorySegment w, MemorySegment dx) {
         int threads = threads(shape, dy, w, dx);
         ConvolutionWorkspace workspace = ConvolutionWorkspace.acquire();
         try {
@@ -122,9 +157,8 @@ final class VectorConvolution implements ConvolutionKernels {
         }
     }
 
-    @Override
-    public void conv2dBackwardWeights(Conv2dShape shape, MemorySegment x, MemorySegment dy, MemorySegment dw,
-                                      MemorySegment dBias) {
+    private static void denseBackwardWeights(Conv2dShape shape, MemorySegment x, MemorySegment dy, MemorySegment dw,
+                                             MemorySegment dBias) {
         int threads = threads(shape, x, dy, dw, dBias);
         ConvolutionWorkspace workspace = ConvolutionWorkspace.acquire();
         boolean biasSummed = false;
