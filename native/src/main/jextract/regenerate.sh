@@ -60,6 +60,7 @@ rm -rf "$OUT/$(echo $PACKAGE | tr . /)"
   --include-constant dnnl_a \
   --include-constant dnnl_ab \
   --include-constant dnnl_abcd \
+  --include-constant dnnl_abcde \
   --include-constant dnnl_forward_training \
   --include-constant dnnl_forward_inference \
   --include-constant dnnl_backward \

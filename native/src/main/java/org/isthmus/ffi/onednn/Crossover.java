@@ -57,9 +57,9 @@ record Crossover(long sgemm, long conv2d, long conv2d3x3, long softmax, long lay
                 size(table, "softmax"), size(table, "layerNorm"));
     }
 
-    /** The threshold for this convolution's class. */
-    long conv2d(Conv2dShape shape) {
-        boolean threeByThree = shape.kernelHeight() == 3 && shape.kernelWidth() == 3 && shape.strideH() == 1
+    /** The threshold for this convolution's class; grouped convolutions are never in the 3×3 (Winograd) class. */
+    long conv2d(Conv2dShape shape, int groups) {
+        boolean threeByThree = groups == 1 && shape.kernelHeight() == 3 && shape.kernelWidth() == 3 && shape.strideH() == 1
                 && shape.strideW() == 1 && shape.dilationH() == 1 && shape.dilationW() == 1
                 && shape.padH() == shape.padW() && shape.padH() <= 2
                 && shape.inChannels() >= MIN_3X3_CHANNELS && shape.outChannels() >= MIN_3X3_CHANNELS;

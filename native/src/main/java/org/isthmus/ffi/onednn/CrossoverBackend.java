@@ -142,25 +142,28 @@ final class CrossoverBackend extends CheckedBackend {
     private record RoutedConvolution(ConvolutionKernels oneDnn, ConvolutionKernels fallback, Crossover table)
             implements ConvolutionKernels {
 
-        private ConvolutionKernels pick(Conv2dShape s) {
-            long macs = s.outputSize() * s.inChannels() * s.kernelHeight() * s.kernelWidth();
-            return macs >= table.conv2d(s) ? oneDnn : fallback;
+        /** By multiply-adds, N·K·OH·OW·(C/groups)·kH·kW: a grouped convolution does 1/groups of the dense work. */
+        private ConvolutionKernels pick(Conv2dShape s, int groups) {
+            long macs = s.outputSize() * (s.inChannels() / groups) * s.kernelHeight() * s.kernelWidth();
+            return macs >= table.conv2d(s, groups) ? oneDnn : fallback;
         }
 
         @Override
-        public void conv2d(Conv2dShape shape, MemorySegment x, MemorySegment w, MemorySegment bias, MemorySegment y) {
-            pick(shape).conv2d(shape, x, w, bias, y);
+        public void conv2d(Conv2dShape shape, int groups, MemorySegment x, MemorySegment w, MemorySegment bias,
+                           MemorySegment y) {
+            pick(shape, groups).conv2d(shape, groups, x, w, bias, y);
         }
 
         @Override
-        public void conv2dBackwardData(Conv2dShape shape, MemorySegment dy, MemorySegment w, MemorySegment dx) {
-            pick(shape).conv2dBackwardData(shape, dy, w, dx);
+        public void conv2dBackwardData(Conv2dShape shape, int groups, MemorySegment dy, MemorySegment w,
+                                       MemorySegment dx) {
+            pick(shape, groups).conv2dBackwardData(shape, groups, dy, w, dx);
         }
 
         @Override
-        public void conv2dBackwardWeights(Conv2dShape shape, MemorySegment x, MemorySegment dy, MemorySegment dw,
-                                          MemorySegment dBias) {
-            pick(shape).conv2dBackwardWeights(shape, x, dy, dw, dBias);
+        public void conv2dBackwardWeights(Conv2dShape shape, int groups, MemorySegment x, MemorySegment dy,
+                                          MemorySegment dw, MemorySegment dBias) {
+            pick(shape, groups).conv2dBackwardWeights(shape, groups, x, dy, dw, dBias);
         }
     }
 }

@@ -25,7 +25,7 @@ final class OneDnnConvolution implements ConvolutionKernels {
 
     private enum Pass { FORWARD, BACKWARD_DATA, BACKWARD_WEIGHTS }
 
-    private record Key(Conv2dShape shape, Pass pass, boolean bias) {
+    private record Key(Conv2dShape shape, int groups, Pass pass, boolean bias) {
     }
 
     /** A convolution primitive plus the reorder between plain OIHW weights and its weight layout (null: same layout). */
@@ -35,10 +35,11 @@ final class OneDnnConvolution implements ConvolutionKernels {
 
     private final PrimitiveCache<Key, Convolution> cache = new PrimitiveCache<>(64);
     @Override
-    public void conv2d(Conv2dShape shape, MemorySegment x, MemorySegment w, MemorySegment bias, MemorySegment y) {
-        Convolution conv = cache.get(new Key(shape, Pass.FORWARD, bias != null), this::create);
+    public void conv2d(Conv2dShape shape, int groups, MemorySegment x, MemorySegment w, MemorySegment bias,
+                       MemorySegment y) {
+        Convolution conv = cache.get(new Key(shape, groups, Pass.FORWARD, bias != null), this::create);
         try (Execution run = new Execution()) {
-            MemorySegment weights = weightsIn(run, conv, w, shape);
+            MemorySegment weights = weightsIn(run, conv, w, shape.weightSize(groups));
             run.bind(dnnl_h.DNNL_ARG_SRC_0(), conv.primitive.md(dnnl_h.dnnl_query_src_md()),
                             run.input(Slot.SOURCE, x, shape.inputSize()))
                     .bind(dnnl_h.DNNL_ARG_WEIGHTS_0(), conv.weightsMd, weights)
@@ -53,10 +54,10 @@ final class OneDnnConvolution implements ConvolutionKernels {
     }
 
     @Override
-    public void conv2dBackwardData(Conv2dShape shape, MemorySegment dy, MemorySegment w, MemorySegment dx) {
-        Convolution conv = cache.get(new Key(shape, Pass.BACKWARD_DATA, false), this::create);
+    public void conv2dBackwardData(Conv2dShape shape, int groups, MemorySegment dy, MemorySegment w, MemorySegment dx) {
+        Convolution conv = cache.get(new Key(shape, groups, Pass.BACKWARD_DATA, false), this::create);
         try (Execution run = new Execution()) {
-            MemorySegment weights = weightsIn(run, conv, w, shape);
+            MemorySegment weights = weightsIn(run, conv, w, shape.weightSize(groups));
             run.bind(dnnl_h.DNNL_ARG_DIFF_DST_0(), conv.primitive.md(dnnl_h.dnnl_query_diff_dst_md()),
                             run.input(Slot.SOURCE, dy, shape.outputSize()))
                     .bind(dnnl_h.DNNL_ARG_WEIGHTS_0(), conv.weightsMd, weights)
@@ -67,11 +68,12 @@ final class OneDnnConvolution implements ConvolutionKernels {
     }
 
     @Override
-    public void conv2dBackwardWeights(Conv2dShape shape, MemorySegment x, MemorySegment dy, MemorySegment dw,
-                                      MemorySegment dBias) {
-        Convolution conv = cache.get(new Key(shape, Pass.BACKWARD_WEIGHTS, dBias != null), this::create);
+    public void conv2dBackwardWeights(Conv2dShape shape, int groups, MemorySegment x, MemorySegment dy,
+                                      MemorySegment dw, MemorySegment dBias) {
+        Convolution conv = cache.get(new Key(shape, groups, Pass.BACKWARD_WEIGHTS, dBias != null), this::create);
+        long weightSize = shape.weightSize(groups);
         try (Execution run = new Execution()) {
-            MemorySegment blockedDw = conv.weightsReorder == null ? run.output(Slot.WEIGHTS, dw, shape.weightSize())
+            MemorySegment blockedDw = conv.weightsReorder == null ? run.output(Slot.WEIGHTS, dw, weightSize)
                     : run.scratch(Slot.REORDERED, dnnl_h.dnnl_memory_desc_get_size(conv.weightsMd));
             run.bind(dnnl_h.DNNL_ARG_SRC_0(), conv.primitive.md(dnnl_h.dnnl_query_src_md()),
                             run.input(Slot.SOURCE, x, shape.inputSize()))
@@ -87,7 +89,7 @@ final class OneDnnConvolution implements ConvolutionKernels {
                 try (Execution reorder = new Execution()) {
                     reorder.bind(dnnl_h.DNNL_ARG_SRC_0(), conv.weightsMd, blockedDw)
                             .bind(dnnl_h.DNNL_ARG_DST_0(), conv.plainWeightsMd,
-                                    reorder.output(Slot.WEIGHTS, dw, shape.weightSize()))
+                                    reorder.output(Slot.WEIGHTS, dw, weightSize))
                             .run(conv.weightsReorder, "reorder of dw to OIHW");
                 }
             }
@@ -95,15 +97,15 @@ final class OneDnnConvolution implements ConvolutionKernels {
     }
 
     /** The implementations oneDNN chose for this shape's forward pass and its weight reorder, for reports. */
-    String describe(Conv2dShape shape) {
-        Convolution conv = cache.get(new Key(shape, Pass.FORWARD, false), this::create);
+    String describe(Conv2dShape shape, int groups) {
+        Convolution conv = cache.get(new Key(shape, groups, Pass.FORWARD, false), this::create);
         return conv.primitive.implementation() + (conv.weightsReorder == null ? ", plain OIHW weights"
                 : ", weights reordered by " + conv.weightsReorder.implementation());
     }
 
     /** The weights in the primitive's layout: w itself when that is OIHW, else w reordered into scratch. */
-    private static MemorySegment weightsIn(Execution run, Convolution conv, MemorySegment w, Conv2dShape shape) {
-        MemorySegment plain = run.input(Slot.WEIGHTS, w, shape.weightSize());
+    private static MemorySegment weightsIn(Execution run, Convolution conv, MemorySegment w, long weightSize) {
+        MemorySegment plain = run.input(Slot.WEIGHTS, w, weightSize);
         if (conv.weightsReorder == null) {
             return plain;
         }
@@ -122,29 +124,30 @@ final class OneDnnConvolution implements ConvolutionKernels {
             MemorySegment src = d.plain(dnnl_h.dnnl_abcd(), s.batch(), s.inChannels(), s.inHeight(), s.inWidth());
             MemorySegment dst = d.plain(dnnl_h.dnnl_abcd(), s.batch(), s.outChannels(), s.outHeight(), s.outWidth());
             // Backward passes take the same memory descriptors as forward (diff_src like src, ...).
-            MemorySegment anyWeights = d.any(weightDims(s));
+            MemorySegment anyWeights = d.any(weightDims(s, key.groups));
             MemorySegment bias = key.bias ? d.plain(dnnl_h.dnnl_a(), s.outChannels()) : MemorySegment.NULL;
             MemorySegment strides = d.dims(s.strideH(), s.strideW());
             MemorySegment dilates = d.dims(s.dilationH() - 1L, s.dilationW() - 1L);
             MemorySegment padding = d.dims(s.padH(), s.padW());
             MemorySegment slot = d.handleSlot();
             Primitive primitive = switch (key.pass) {
-                case FORWARD -> forward(d, s, key.bias);
+                case FORWARD -> forward(d, s, key.groups, key.bias);
                 case BACKWARD_DATA -> Primitive.created(slot,
                         dnnl_h.dnnl_convolution_backward_data_primitive_desc_create(slot, OneDnn.engine(),
                                 dnnl_h.dnnl_convolution_direct(), src, anyWeights, dst, strides, dilates, padding, padding,
-                                hint(s).descriptor, OneDnn.DEFAULT_ATTRIBUTES),
+                                hint(s, key.groups).descriptor, OneDnn.DEFAULT_ATTRIBUTES),
                         "dnnl_convolution_backward_data_primitive_desc_create");
                 case BACKWARD_WEIGHTS -> Primitive.created(slot,
                         dnnl_h.dnnl_convolution_backward_weights_primitive_desc_create(slot, OneDnn.engine(),
                                 dnnl_h.dnnl_convolution_direct(), src, anyWeights, bias, dst, strides, dilates, padding,
-                                padding, hint(s).descriptor, OneDnn.DEFAULT_ATTRIBUTES),
+                                padding, hint(s, key.groups).descriptor, OneDnn.DEFAULT_ATTRIBUTES),
                         "dnnl_convolution_backward_weights_primitive_desc_create");
             };
             MemorySegment weightsMd = primitive.md(key.pass == Pass.BACKWARD_WEIGHTS
                     ? dnnl_h.dnnl_query_diff_weights_md() : dnnl_h.dnnl_query_weights_md());
             // Destroyed with d: the reorder keeps its own copy, queried below.
-            MemorySegment plainWeights = d.plain(dnnl_h.dnnl_abcd(), weightDims(s));
+            MemorySegment plainWeights = d.plain(key.groups == 1 ? dnnl_h.dnnl_abcd() : dnnl_h.dnnl_abcde(),
+                    weightDims(s, key.groups));
             if (Primitive.sameLayout(plainWeights, weightsMd)) {
                 return new Convolution(primitive, weightsMd, null, null);
             }
@@ -159,16 +162,16 @@ final class OneDnnConvolution implements ConvolutionKernels {
     }
 
     /** The forward primitive without bias, whose descriptor is the hint both backward passes are created from. */
-    private Primitive hint(Conv2dShape shape) {
-        return cache.get(new Key(shape, Pass.FORWARD, false), this::create).primitive;
+    private Primitive hint(Conv2dShape shape, int groups) {
+        return cache.get(new Key(shape, groups, Pass.FORWARD, false), this::create).primitive;
     }
 
-    private static Primitive forward(Descriptors d, Conv2dShape s, boolean withBias) {
+    private static Primitive forward(Descriptors d, Conv2dShape s, int groups, boolean withBias) {
         MemorySegment slot = d.handleSlot();
         return Primitive.created(slot, dnnl_h.dnnl_convolution_forward_primitive_desc_create(slot, OneDnn.engine(),
                         dnnl_h.dnnl_forward_training(), dnnl_h.dnnl_convolution_direct(),
                         d.plain(dnnl_h.dnnl_abcd(), s.batch(), s.inChannels(), s.inHeight(), s.inWidth()),
-                        d.any(weightDims(s)),
+                        d.any(weightDims(s, groups)),
                         withBias ? d.plain(dnnl_h.dnnl_a(), s.outChannels()) : MemorySegment.NULL,
                         d.plain(dnnl_h.dnnl_abcd(), s.batch(), s.outChannels(), s.outHeight(), s.outWidth()),
                         d.dims(s.strideH(), s.strideW()), d.dims(s.dilationH() - 1L, s.dilationW() - 1L),
@@ -176,7 +179,15 @@ final class OneDnnConvolution implements ConvolutionKernels {
                 "dnnl_convolution_forward_primitive_desc_create");
     }
 
-    private static long[] weightDims(Conv2dShape s) {
-        return new long[] {s.outChannels(), s.inChannels(), s.kernelHeight(), s.kernelWidth()};
+    /**
+     * OIHW, or with groups oneDNN's GOIHW: [groups, K/groups, C/groups, kH, kW], which in plain
+     * layout is the same memory as [K, C/groups, kH, kW].
+     */
+    private static long[] weightDims(Conv2dShape s, int groups) {
+        if (groups == 1) {
+            return new long[] {s.outChannels(), s.inChannels(), s.kernelHeight(), s.kernelWidth()};
+        }
+        return new long[] {groups, s.outChannels() / groups, s.inChannels() / groups, s.kernelHeight(),
+                s.kernelWidth()};
     }
 }

@@ -61,14 +61,14 @@ class CrossoverTest {
 
     /**
      * 3×3 stride-1 convolutions with 16 or more channels each way follow conv2d3x3, every other one
-     * conv2d: the vector backend runs the two classes with different algorithms.
+     * (grouped ones included) conv2d: the vector backend runs the two classes with different algorithms.
      */
     @Test
     void convolutionsFollowTheirClassThreshold() {
         Crossover table = new Crossover(0, 1000, Long.MAX_VALUE, 0, 0);
         Conv2dShape cnnLayer = new Conv2dShape(128, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1);
-        assertEquals(Long.MAX_VALUE, table.conv2d(cnnLayer));
-        assertEquals(Long.MAX_VALUE, table.conv2d(new Conv2dShape(1, 16, 5, 5, 16, 3, 3, 1, 1, 0, 0, 1, 1)));
+        assertEquals(Long.MAX_VALUE, table.conv2d(cnnLayer, 1));
+        assertEquals(Long.MAX_VALUE, table.conv2d(new Conv2dShape(1, 16, 5, 5, 16, 3, 3, 1, 1, 0, 0, 1, 1), 1));
         for (Conv2dShape other : List.of(
                 new Conv2dShape(128, 1, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1),     // one input channel
                 new Conv2dShape(8, 32, 14, 14, 15, 3, 3, 1, 1, 1, 1, 1, 1),      // 15 filters
@@ -77,8 +77,11 @@ class CrossoverTest {
                 new Conv2dShape(8, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2, 1, 1),      // 5x5
                 new Conv2dShape(8, 32, 14, 14, 64, 3, 3, 1, 1, 3, 3, 1, 1),      // padding 3
                 new Conv2dShape(8, 32, 14, 14, 64, 3, 3, 1, 1, 1, 0, 1, 1))) {   // padding 1 x 0
-            assertEquals(1000, table.conv2d(other), other.toString());
+            assertEquals(1000, table.conv2d(other, 1), other.toString());
         }
+        // Grouped: the vector side runs them apart from Winograd, so they are never in the 3×3 class.
+        assertEquals(1000, table.conv2d(cnnLayer, 32), "depthwise");
+        assertEquals(1000, table.conv2d(cnnLayer, 2), "two groups");
         assertTrue(Crossover.load().toString().contains("3x3 stride-1"), Crossover.load().toString());
     }
 

@@ -523,6 +523,15 @@ public class dnnl_h extends dnnl_h$shared {
     public static int dnnl_abcd() {
         return dnnl_abcd;
     }
+    private static final int dnnl_abcde = (int)6L;
+    /**
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abcde = 6
+     * }
+     */
+    public static int dnnl_abcde() {
+        return dnnl_abcde;
+    }
     private static final int dnnl_forward_training = (int)64L;
     /**
      * {@snippet lang=c :
