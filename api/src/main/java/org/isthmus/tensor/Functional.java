@@ -75,13 +75,28 @@ public final class Functional {
      * OH = floor((H + 2·padding − dilation·(R − 1) − 1)/stride) + 1.
      */
     public static Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int padding, int dilation) {
+        return conv2d(x, w, bias, stride, padding, dilation, 1);
+    }
+
+    /**
+     * Grouped 2-D convolution (PyTorch's {@code groups}): the C input channels and the K filters split
+     * into {@code groups} equal groups, filter group g seeing input group g only, so w is
+     * [K, C/groups, R, S]. groups = 1 is the ordinary convolution; groups = C a depthwise one (K = C,
+     * or a multiple of C for several filters per channel).
+     */
+    public static Tensor conv2d(Tensor x, Tensor w, Tensor bias, int stride, int padding, int dilation, int groups) {
         if (x.dim() != 4 || w.dim() != 4) {
-            throw new IllegalArgumentException("conv2d needs x [N, C, H, W] and w [K, C, R, S], got "
+            throw new IllegalArgumentException("conv2d needs x [N, C, H, W] and w [K, C/groups, R, S], got "
                     + Shapes.format(x.shape()) + " and " + Shapes.format(w.shape()));
         }
-        if (x.size(1) != w.size(1)) {
+        if (groups < 1 || x.size(1) % groups != 0 || w.size(0) % groups != 0) {
+            throw new IllegalArgumentException("conv2d: groups=" + groups + " must be >= 1 and divide the input channels"
+                    + " of x " + Shapes.format(x.shape()) + " and the filters of w " + Shapes.format(w.shape()));
+        }
+        if (x.size(1) / groups != w.size(1)) {
             throw new IllegalArgumentException("conv2d: input channels differ: x " + Shapes.format(x.shape()) + " has "
-                    + x.size(1) + ", w " + Shapes.format(w.shape()) + " has " + w.size(1));
+                    + x.size(1) + (groups == 1 ? "" : " (" + x.size(1) / groups + " per group of " + groups + ")")
+                    + ", w " + Shapes.format(w.shape()) + " has " + w.size(1));
         }
         if (bias != null && (bias.dim() != 1 || bias.size(0) != w.size(0))) {
             throw new IllegalArgumentException("conv2d: bias of shape " + Shapes.format(bias.shape()) + " must be ["
@@ -93,7 +108,8 @@ public final class Functional {
         Tensor wc = w.contiguous();
         Tensor bc = bias == null ? null : bias.contiguous();
         Tensor y = Tensor.empty(new int[] {shape.batch(), shape.outChannels(), shape.outHeight(), shape.outWidth()});
-        Kernels.backend().conv2d(shape, xc.segment(), wc.segment(), bc == null ? null : bc.segment(), y.segment());
+        Kernels.backend().conv2d(shape, groups, xc.segment(), wc.segment(), bc == null ? null : bc.segment(),
+                y.segment());
         SavedTensor savedX = new SavedTensor(xc, "conv2d");
         SavedTensor savedW = new SavedTensor(wc, "conv2d");
         return Autograd.record("conv2d", y, new Tensor[] {xc, wc, bc}, grad -> {
@@ -101,14 +117,14 @@ public final class Functional {
             Tensor dx = null;
             if (xc.requiresGrad()) {
                 dx = Tensor.empty(xc.shape());
-                Kernels.backend().conv2dBackwardData(shape, dy, savedW.get().segment(), dx.segment());
+                Kernels.backend().conv2dBackwardData(shape, groups, dy, savedW.get().segment(), dx.segment());
             }
             Tensor dw = null;
             Tensor db = null;
             if (wc.requiresGrad() || bc != null && bc.requiresGrad()) {
                 dw = Tensor.empty(wc.shape());
                 db = bc == null ? null : Tensor.empty(bc.shape());
-                Kernels.backend().conv2dBackwardWeights(shape, savedX.get().segment(), dy, dw.segment(),
+                Kernels.backend().conv2dBackwardWeights(shape, groups, savedX.get().segment(), dy, dw.segment(),
                         db == null ? null : db.segment());
             }
             return new Tensor[] {dx, dw, db};

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.isthmus.models.Models;
+import org.isthmus.tensor.Functional;
 import org.isthmus.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -38,6 +39,45 @@ class ModuleTest {
         for (float w : a.weight().toArray()) {
             assertTrue(Math.abs(w) <= bound, "kaiming-uniform bound 1/sqrt(fan_in)");
         }
+    }
+
+    @Test
+    void aDepthwiseConvolutionGivesEachChannelItsOwnFilters() {
+        Conv2d depthwise = Conv2d.depthwise(3, 2, 3, 1, 1, new SplittableRandom(6));
+        assertArrayEquals(new int[] {6, 1, 3, 3}, depthwise.weight().shape());
+        float bound = 1 / (float) Math.sqrt(9); // fan-in: one channel of 3×3 taps
+        for (float w : depthwise.weight().toArray()) {
+            assertTrue(Math.abs(w) <= bound, "kaiming-uniform bound over the group's fan-in");
+        }
+        Tensor x = Tensor.randn(new SplittableRandom(7), 2, 3, 8, 8);
+        Tensor y = depthwise.forward(x);
+        assertArrayEquals(new int[] {2, 6, 8, 8}, y.shape());
+        // Changing input channel 2 changes only its two filters' outputs, channels 4 and 5.
+        float[] changed = x.toArray();
+        for (int n = 0; n < 2; n++) {
+            for (int i = 0; i < 64; i++) {
+                changed[(n * 3 + 2) * 64 + i] += 1f;
+            }
+        }
+        float[] before = y.toArray();
+        float[] after = depthwise.forward(Tensor.fromArray(changed, 2, 3, 8, 8)).toArray();
+        for (int n = 0; n < 2; n++) {
+            for (int k = 0; k < 6; k++) {
+                boolean differs = false;
+                for (int i = 0; i < 64; i++) {
+                    differs |= before[(n * 6 + k) * 64 + i] != after[(n * 6 + k) * 64 + i];
+                }
+                assertEquals(k >= 4, differs, "image " + n + ", output channel " + k);
+            }
+        }
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
+                () -> new Conv2d(6, 4, 3, 1, 1, 1, 4, true, new SplittableRandom(8)));
+        assertTrue(error.getMessage().contains("groups=4"), error.getMessage());
+        Tensor wrongWeights = Tensor.zeros(6, 2, 3, 3);
+        error = assertThrows(IllegalArgumentException.class,
+                () -> Functional.conv2d(x, wrongWeights, null, 1, 1, 1, 3));
+        assertTrue(error.getMessage().contains("(1 per group of 3)") && error.getMessage().contains("[6, 2, 3, 3]"),
+                error.getMessage());
     }
 
     @Test

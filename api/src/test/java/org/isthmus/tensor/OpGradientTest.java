@@ -94,6 +94,10 @@ class OpGradientTest {
                 randn(75, 3));
         check("conv2d stride 2 dilation 2", in -> Functional.conv2d(in[0], in[1], null, 2, 0, 2),
                 randn(76, 1, 2, 7, 6), randn(77, 2, 2, 2, 2));
+        check("conv2d depthwise, 2 filters per channel", in -> Functional.conv2d(in[0], in[1], in[2], 1, 1, 1, 2),
+                randn(94, 2, 2, 5, 6), randn(95, 4, 1, 3, 3), randn(96, 4));
+        check("conv2d in 2 groups, stride 2", in -> Functional.conv2d(in[0], in[1], null, 2, 1, 1, 2),
+                randn(97, 1, 4, 7, 7), randn(98, 6, 2, 3, 3));
         check("maxPool2d", in -> Functional.maxPool2d(in[0], 2, 2, 0), distinct(78, 2, 2, 4, 5));
         check("avgPool2d", in -> Functional.avgPool2d(in[0], 3, 2, 1), randn(79, 2, 2, 5, 5));
         check("layerNorm", in -> Functional.layerNorm(in[0], new int[] {6}, in[1], in[2], 1e-5f),
