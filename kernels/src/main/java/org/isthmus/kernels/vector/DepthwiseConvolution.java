@@ -12,11 +12,13 @@ import org.isthmus.kernels.Conv2dShape;
 /**
  * Depthwise convolution (groups = inChannels): filter k sees input channel k / M only, M = K/C
  * filters per channel. Each pass works plane by plane: the plane it reads is copied into L1 scratch
- * with its padding as zeros, so that every tap of a row of outputs is one unit-stride vector run
- * (a strided layer's columns split by phase: padded column j at phase j mod stride, index j / stride).
- * A row of outputs is computed as vectors along the row, four at a time, each tap's weight
- * broadcast once for the four. The scratch is zeroed once per part: every plane writes the same
- * positions, so the padding stays zero.
+ * with its padding as zeros, a strided layer's rows and columns split by phase (padded row i at row
+ * phase i mod strideH, index i / strideH; columns likewise), so that the input of output (oh, ow)
+ * through tap t lies at oh·rowLength + ow + offset[t]: one offset per tap for the whole plane. The
+ * plane's outputs are then computed as one run of oh·rowLength + ow positions, row padding
+ * included, and their rows copied out: one long counted loop, whose loads C2 range-checks once per
+ * plane, instead of a short loop per row. The scratch is zeroed once per part: every plane writes
+ * the same positions, so the padding stays zero.
  *
  * <p>The backward-data pass is the same correlation in the other direction: dy spread (every
  * stride-th position, zeros between) over a plane with room for the kernel's reach on both sides,
@@ -28,25 +30,27 @@ final class DepthwiseConvolution {
     private static final VectorSpecies<Float> S = Species.FLOAT;
     private static final int V = S.length();
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    /** Output vectors computed together: each tap's weight is broadcast once for this many loads. */
-    private static final int BLOCK = 4;
+    /** Taps whose weight-gradient sums are taken in one sweep of dy. */
+    private static final int TAPS_TOGETHER = 3;
 
     private DepthwiseConvolution() {
     }
 
     /**
-     * A padded plane in scratch: {@code rows} rows of {@code rowLength} floats per phase, padded
-     * column j at phase j mod {@code phases}, index j / phases. Rows end in at least a vector of
-     * slack, so that a row's last vector may read past its last column.
+     * A padded plane in scratch, split into rowPhases × columnPhases sub-planes of {@code rows} rows
+     * of {@code rowLength} floats: padded (row, column) at sub-plane (row mod rowPhases, column mod
+     * columnPhases), row / rowPhases, column / columnPhases. A row and a vector of slack follow, so
+     * that the run of positions may read past the last row.
      */
-    private record Layout(int rows, int phases, int rowLength) {
+    private record Layout(int rowPhases, int columnPhases, int rows, int rowLength) {
 
         int floats() {
-            return phases * rows * rowLength;
+            return rowPhases * columnPhases * rows * rowLength + rowLength + V;
         }
 
         int at(int row, int column) {
-            return (column % phases * rows + row) * rowLength + column / phases;
+            int subPlane = row % rowPhases * columnPhases + column % columnPhases;
+            return (subPlane * rows + row / rowPhases) * rowLength + column / columnPhases;
         }
     }
 
@@ -57,19 +61,19 @@ final class DepthwiseConvolution {
         int taps = shape.kernelHeight() * shape.kernelWidth();
         int outHeight = shape.outHeight();
         int outWidth = shape.outWidth();
-        int vectors = ceilDiv(outWidth, V);
         Layout layout = inputLayout(shape);
         int[] offsets = inputOffsets(shape, layout);
-        int rowStep = shape.strideH() * layout.rowLength();
+        int positions = outHeight * layout.rowLength();
         Operand input = Operand.of(x);
         Operand weights = onArray(w, shape.weightSize(channels));
         Operand biases = bias == null ? null : onArray(bias, filters);
         long inPlane = (long) shape.inHeight() * shape.inWidth();
         long outPlane = (long) outHeight * outWidth;
+        Operand output = Operand.of(y);
         RowWork.forRows(shape.batch() * filters, outPlane * taps, (part, from, to) -> {
-            int outRow = layout.floats();
-            float[] scratch = RowWork.partScratch(outRow + vectors * V);
-            Arrays.fill(scratch, 0, layout.floats(), 0f);
+            int outAt = layout.floats();
+            float[] scratch = RowWork.partScratch(outAt + span(positions));
+            Arrays.fill(scratch, 0, outAt, 0f);
             long padded = -1;
             for (int plane = from; plane < to; plane++) {
                 int k = plane % filters;
@@ -79,10 +83,10 @@ final class DepthwiseConvolution {
                     padded = source;
                 }
                 float shift = biases == null ? 0f : biases.get(k);
+                correlate(scratch, 1, 0, offsets, weights.array(), weights.base() + k * taps, shift, positions,
+                        scratch, outAt);
                 for (int oh = 0; oh < outHeight; oh++) {
-                    correlateRow(scratch, oh * rowStep, 1, 0, offsets, weights.array(), weights.base() + k * taps,
-                            shift, scratch, outRow, vectors);
-                    MemorySegment.copy(scratch, outRow, y, FLOAT, (plane * outPlane + (long) oh * outWidth) * Float.BYTES,
+                    copyOut(scratch, outAt + oh * layout.rowLength(), output, plane * outPlane + (long) oh * outWidth,
                             outWidth);
                 }
             }
@@ -97,12 +101,12 @@ final class DepthwiseConvolution {
         int taps = kernelH * kernelW;
         int height = shape.inHeight();
         int width = shape.inWidth();
-        int vectors = ceilDiv(width, V);
         // dy (oh, ow) lies at ((kH − 1)·dilationH + oh·strideH, (kW − 1)·dilationW + ow·strideW); dx (ih, iw)
         // reads it through tap (r, s) at (ih + padH + (kH − 1 − r)·dilationH, iw + padW + (kW − 1 − s)·dilationW).
         // Values that would lie past the last row or column reach no input pixel (only padding): dropped.
         int usefulWidth = width + shape.padW() + (kernelW - 1) * shape.dilationW();
-        Layout layout = new Layout(height + shape.padH() + (kernelH - 1) * shape.dilationH(), 1, usefulWidth + V);
+        Layout layout = new Layout(1, 1, height + shape.padH() + (kernelH - 1) * shape.dilationH(), usefulWidth);
+        int positions = height * usefulWidth;
         int[] offsets = new int[taps];
         for (int r = 0; r < kernelH; r++) {
             for (int s = 0; s < kernelW; s++) {
@@ -115,21 +119,21 @@ final class DepthwiseConvolution {
         long inPlane = (long) height * width;
         long outPlane = (long) shape.outHeight() * shape.outWidth();
         int sourceFloats = layout.floats();
+        Operand output = Operand.of(dx);
         RowWork.forRows(shape.batch() * channels, inPlane * taps * multiplier, (part, from, to) -> {
-            int outRow = multiplier * sourceFloats;
-            float[] scratch = RowWork.partScratch(outRow + vectors * V);
-            Arrays.fill(scratch, 0, outRow, 0f);
+            int outAt = multiplier * sourceFloats;
+            float[] scratch = RowWork.partScratch(outAt + span(positions));
+            Arrays.fill(scratch, 0, outAt, 0f);
             for (int plane = from; plane < to; plane++) {
                 int c = plane % channels;
                 for (int j = 0; j < multiplier; j++) {
                     long filterPlane = (long) plane / channels * shape.outChannels() + (long) c * multiplier + j;
                     spread(gradient, filterPlane * outPlane, shape, layout, usefulWidth, scratch, j * sourceFloats);
                 }
+                correlate(scratch, multiplier, sourceFloats, offsets, weights.array(),
+                        weights.base() + c * multiplier * taps, 0f, positions, scratch, outAt);
                 for (int ih = 0; ih < height; ih++) {
-                    correlateRow(scratch, ih * layout.rowLength(), multiplier, sourceFloats, offsets, weights.array(),
-                            weights.base() + c * multiplier * taps, 0f, scratch, outRow, vectors);
-                    MemorySegment.copy(scratch, outRow, dx, FLOAT, (plane * inPlane + (long) ih * width) * Float.BYTES,
-                            width);
+                    copyOut(scratch, outAt + ih * usefulWidth, output, plane * inPlane + (long) ih * width, width);
                 }
             }
         }, dy, w, dx);
@@ -146,8 +150,9 @@ final class DepthwiseConvolution {
         int dyStride = ceilDiv(outWidth, V) * V;
         Layout layout = inputLayout(shape);
         int[] offsets = inputOffsets(shape, layout);
-        int rowStep = shape.strideH() * layout.rowLength();
+        int rowStep = layout.rowLength();
         Operand input = Operand.of(x);
+        Operand gradientIn = Operand.of(dy);
         Operand gradient = Operand.of(dw);
         Operand biasGradient = dBias == null ? null : Operand.of(dBias);
         long inPlane = (long) shape.inHeight() * shape.inWidth();
@@ -166,11 +171,10 @@ final class DepthwiseConvolution {
                     pad(input, ((long) n * channels + k / multiplier) * inPlane, shape, layout, scratch);
                     long filterPlane = ((long) n * filters + k) * outPlane;
                     for (int oh = 0; oh < outHeight; oh++) {
-                        MemorySegment.copy(dy, FLOAT, (filterPlane + (long) oh * outWidth) * Float.BYTES, scratch,
-                                dyBase + oh * dyStride, outWidth);
+                        copyIn(gradientIn, filterPlane + (long) oh * outWidth, scratch, dyBase + oh * dyStride, outWidth);
                     }
-                    for (int t = 0; t < taps; t++) {
-                        totals[t] += tapSum(scratch, dyBase, dyStride, offsets[t], rowStep, outHeight, whole, tail);
+                    for (int t = 0; t < taps; t += TAPS_TOGETHER) {
+                        tapSums(scratch, dyBase, dyStride, offsets, t, rowStep, outHeight, whole, tail, totals);
                     }
                     totals[taps] += planeSum(scratch, dyBase, outHeight * dyStride);
                 }
@@ -184,14 +188,13 @@ final class DepthwiseConvolution {
         }, x, dy, dw, dBias);
     }
 
-    /** The forward pass's input plane, padded: rows to the last one a tap reaches, columns by stride phase. */
+    /** The forward pass's input plane, padded, split by the strides' phases. */
     private static Layout inputLayout(Conv2dShape shape) {
-        int stride = shape.strideW();
-        return new Layout(shape.inHeight() + 2 * shape.padH(), stride,
-                ceilDiv(shape.inWidth() + 2 * shape.padW(), stride) + V);
+        return new Layout(shape.strideH(), shape.strideW(), ceilDiv(shape.inHeight() + 2 * shape.padH(), shape.strideH()),
+                ceilDiv(shape.inWidth() + 2 * shape.padW(), shape.strideW()));
     }
 
-    /** Where tap (r, s) of output (0, 0) reads the padded input; output (oh, ow) adds oh·strideH rows and ow. */
+    /** Where tap (r, s) of output (0, 0) reads the padded input; output (oh, ow) adds oh·rowLength + ow. */
     private static int[] inputOffsets(Conv2dShape shape, Layout layout) {
         int kernelW = shape.kernelWidth();
         int[] offsets = new int[shape.kernelHeight() * kernelW];
@@ -206,13 +209,12 @@ final class DepthwiseConvolution {
     /** Copies the input plane starting at element {@code start} into the interior of the padded layout. */
     private static void pad(Operand input, long start, Conv2dShape shape, Layout layout, float[] scratch) {
         int width = shape.inWidth();
-        int stride = layout.phases();
+        int stride = layout.columnPhases();
         for (int ih = 0; ih < shape.inHeight(); ih++) {
             long row = start + (long) ih * width;
             int paddedRow = ih + shape.padH();
             if (stride == 1) {
-                MemorySegment.copy(input.segment(), FLOAT, row * Float.BYTES, scratch,
-                        layout.at(paddedRow, shape.padW()), width);
+                copyIn(input, row, scratch, layout.at(paddedRow, shape.padW()), width);
                 continue;
             }
             for (int phase = 0; phase < stride; phase++) {
@@ -242,7 +244,7 @@ final class DepthwiseConvolution {
             long from = start + (long) oh * shape.outWidth();
             int to = base + layout.at(row, firstColumn);
             if (stride == 1) {
-                MemorySegment.copy(dy.segment(), FLOAT, from * Float.BYTES, scratch, to, count);
+                copyIn(dy, from, scratch, to, count);
                 continue;
             }
             for (int ow = 0; ow < count; ow++) {
@@ -252,77 +254,163 @@ final class DepthwiseConvolution {
     }
 
     /**
-     * One row of outputs, {@code vectors} vectors into {@code out} at {@code outAt}: shift plus, over
-     * {@code sources} planes {@code sourceFloats} apart and the taps, weight (source j, tap t) times
-     * the source at {@code base} + offsets[t].
+     * {@code positions} outputs into {@code out} at {@code outAt} (rounded up to whole vectors): output
+     * p = shift plus, over {@code sources} planes {@code sourceFloats} apart and the taps, weight
+     * (source j, tap t) times the source at p + offsets[t]. Nine taps of one source (3×3 kernels, the
+     * usual depthwise layer) in one loop with the weights in registers; other kernels tap by tap,
+     * accumulating in {@code out} (on L1).
      */
-    private static void correlateRow(float[] src, int base, int sources, int sourceFloats, int[] offsets,
-                                     float[] w, int wBase, float shift, float[] out, int outAt, int vectors) {
-        int taps = offsets.length;
-        int v = 0;
-        for (; v + BLOCK <= vectors; v += BLOCK) {
-            FloatVector a0 = FloatVector.broadcast(S, shift);
-            FloatVector a1 = a0;
-            FloatVector a2 = a0;
-            FloatVector a3 = a0;
-            for (int j = 0; j < sources; j++) {
-                int at = base + j * sourceFloats + v * V;
-                int weight = wBase + j * taps;
-                for (int t = 0; t < taps; t++) {
-                    FloatVector tap = FloatVector.broadcast(S, w[weight + t]);
-                    int from = at + offsets[t];
-                    a0 = FloatVector.fromArray(S, src, from).fma(tap, a0);
-                    a1 = FloatVector.fromArray(S, src, from + V).fma(tap, a1);
-                    a2 = FloatVector.fromArray(S, src, from + 2 * V).fma(tap, a2);
-                    a3 = FloatVector.fromArray(S, src, from + 3 * V).fma(tap, a3);
-                }
-            }
-            int to = outAt + v * V;
-            a0.intoArray(out, to);
-            a1.intoArray(out, to + V);
-            a2.intoArray(out, to + 2 * V);
-            a3.intoArray(out, to + 3 * V);
+    private static void correlate(float[] src, int sources, int sourceFloats, int[] offsets, float[] w, int wBase,
+                                  float shift, int positions, float[] out, int outAt) {
+        int span = span(positions);
+        if (sources == 1 && offsets.length == 9) {
+            correlate3x3(src, offsets, w, wBase, shift, span, out, outAt);
+            return;
         }
-        for (; v < vectors; v++) {
-            FloatVector a = FloatVector.broadcast(S, shift);
-            for (int j = 0; j < sources; j++) {
-                int at = base + j * sourceFloats + v * V;
-                int weight = wBase + j * taps;
-                for (int t = 0; t < taps; t++) {
-                    a = FloatVector.fromArray(S, src, at + offsets[t]).fma(FloatVector.broadcast(S, w[weight + t]), a);
+        FloatVector bias = FloatVector.broadcast(S, shift);
+        for (int p = 0; p < span; p += V) {
+            bias.intoArray(out, outAt + p);
+        }
+        int taps = offsets.length;
+        for (int j = 0; j < sources; j++) {
+            for (int t = 0; t < taps; t++) {
+                FloatVector tap = FloatVector.broadcast(S, w[wBase + j * taps + t]);
+                int from = j * sourceFloats + offsets[t];
+                for (int p = 0; p < span; p += V) {
+                    FloatVector.fromArray(S, src, from + p).fma(tap, FloatVector.fromArray(S, out, outAt + p))
+                            .intoArray(out, outAt + p);
                 }
             }
-            a.intoArray(out, outAt + v * V);
+        }
+    }
+
+    /** {@link #correlate} for one source and nine taps: two accumulators, so that the additions form two chains. */
+    private static void correlate3x3(float[] src, int[] offsets, float[] w, int wBase, float shift, int span,
+                                     float[] out, int outAt) {
+        FloatVector w0 = FloatVector.broadcast(S, w[wBase]);
+        FloatVector w1 = FloatVector.broadcast(S, w[wBase + 1]);
+        FloatVector w2 = FloatVector.broadcast(S, w[wBase + 2]);
+        FloatVector w3 = FloatVector.broadcast(S, w[wBase + 3]);
+        FloatVector w4 = FloatVector.broadcast(S, w[wBase + 4]);
+        FloatVector w5 = FloatVector.broadcast(S, w[wBase + 5]);
+        FloatVector w6 = FloatVector.broadcast(S, w[wBase + 6]);
+        FloatVector w7 = FloatVector.broadcast(S, w[wBase + 7]);
+        FloatVector w8 = FloatVector.broadcast(S, w[wBase + 8]);
+        FloatVector bias = FloatVector.broadcast(S, shift);
+        int o0 = offsets[0];
+        int o1 = offsets[1];
+        int o2 = offsets[2];
+        int o3 = offsets[3];
+        int o4 = offsets[4];
+        int o5 = offsets[5];
+        int o6 = offsets[6];
+        int o7 = offsets[7];
+        int o8 = offsets[8];
+        for (int p = 0; p < span; p += V) {
+            FloatVector a = FloatVector.fromArray(S, src, p + o0).fma(w0, bias);
+            FloatVector b = FloatVector.fromArray(S, src, p + o1).mul(w1);
+            a = FloatVector.fromArray(S, src, p + o2).fma(w2, a);
+            b = FloatVector.fromArray(S, src, p + o3).fma(w3, b);
+            a = FloatVector.fromArray(S, src, p + o4).fma(w4, a);
+            b = FloatVector.fromArray(S, src, p + o5).fma(w5, b);
+            a = FloatVector.fromArray(S, src, p + o6).fma(w6, a);
+            b = FloatVector.fromArray(S, src, p + o7).fma(w7, b);
+            a = FloatVector.fromArray(S, src, p + o8).fma(w8, a);
+            a.add(b).intoArray(out, outAt + p);
         }
     }
 
     /**
-     * Σ over the dy rows at {@code dyBase} of dy times the padded input at {@code offset} (one tap):
-     * {@code whole} outputs a row in whole vectors, then those of {@code tail}, whose input is loaded
-     * under the mask, so that an input value no output reads (past the row's outputs) cannot turn
-     * the zeros of dy's tail into NaN.
+     * Adds to totals[first], totals[first + 1], totals[first + 2] the sums over the dy rows at
+     * {@code dyBase} of dy times the padded input at those taps' offsets (past the last tap, the
+     * sums are not kept): {@code whole} outputs a row in whole vectors, then those of {@code tail},
+     * whose input is loaded under the mask, so that an input value no output reads (past the row's
+     * outputs) cannot turn the zeros of dy's tail into NaN. Three taps and two accumulators each:
+     * six chains of additions run together, and each dy vector is loaded once for three taps.
      */
-    private static float tapSum(float[] s, int dyBase, int dyStride, int offset, int rowStep, int rows, int whole,
-                                VectorMask<Float> tail) {
-        FloatVector a0 = FloatVector.zero(S);
-        FloatVector a1 = FloatVector.zero(S);
+    private static void tapSums(float[] s, int dyBase, int dyStride, int[] offsets, int first, int rowStep, int rows,
+                                int whole, VectorMask<Float> tail, double[] totals) {
+        int taps = offsets.length;
+        int o0 = offsets[first];
+        int o1 = offsets[Math.min(first + 1, taps - 1)];
+        int o2 = offsets[Math.min(first + 2, taps - 1)];
+        FloatVector p0 = FloatVector.zero(S);
+        FloatVector q0 = p0;
+        FloatVector p1 = p0;
+        FloatVector q1 = p0;
+        FloatVector p2 = p0;
+        FloatVector q2 = p0;
+        boolean partial = tail.anyTrue();
         for (int oh = 0; oh < rows; oh++) {
             int d = dyBase + oh * dyStride;
-            int in = offset + oh * rowStep;
+            int in = oh * rowStep;
             int v = 0;
             for (; v + 2 * V <= whole; v += 2 * V) {
-                a0 = FloatVector.fromArray(S, s, d + v).fma(FloatVector.fromArray(S, s, in + v), a0);
-                a1 = FloatVector.fromArray(S, s, d + v + V).fma(FloatVector.fromArray(S, s, in + v + V), a1);
+                FloatVector even = FloatVector.fromArray(S, s, d + v);
+                FloatVector odd = FloatVector.fromArray(S, s, d + v + V);
+                p0 = even.fma(FloatVector.fromArray(S, s, in + o0 + v), p0);
+                q0 = odd.fma(FloatVector.fromArray(S, s, in + o0 + v + V), q0);
+                p1 = even.fma(FloatVector.fromArray(S, s, in + o1 + v), p1);
+                q1 = odd.fma(FloatVector.fromArray(S, s, in + o1 + v + V), q1);
+                p2 = even.fma(FloatVector.fromArray(S, s, in + o2 + v), p2);
+                q2 = odd.fma(FloatVector.fromArray(S, s, in + o2 + v + V), q2);
             }
             if (v < whole) {
-                a0 = FloatVector.fromArray(S, s, d + v).fma(FloatVector.fromArray(S, s, in + v), a0);
+                FloatVector last = FloatVector.fromArray(S, s, d + v);
+                p0 = last.fma(FloatVector.fromArray(S, s, in + o0 + v), p0);
+                p1 = last.fma(FloatVector.fromArray(S, s, in + o1 + v), p1);
+                p2 = last.fma(FloatVector.fromArray(S, s, in + o2 + v), p2);
                 v += V;
             }
-            if (tail.anyTrue()) {
-                a1 = FloatVector.fromArray(S, s, d + v).fma(FloatVector.fromArray(S, s, in + v, tail), a1);
+            if (partial) {
+                FloatVector last = FloatVector.fromArray(S, s, d + v);
+                q0 = last.fma(FloatVector.fromArray(S, s, in + o0 + v, tail), q0);
+                q1 = last.fma(FloatVector.fromArray(S, s, in + o1 + v, tail), q1);
+                q2 = last.fma(FloatVector.fromArray(S, s, in + o2 + v, tail), q2);
             }
         }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        totals[first] += p0.add(q0).reduceLanes(VectorOperators.ADD);
+        if (first + 1 < taps) {
+            totals[first + 1] += p1.add(q1).reduceLanes(VectorOperators.ADD);
+        }
+        if (first + 2 < taps) {
+            totals[first + 2] += p2.add(q2).reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** Copies {@code length} floats from element {@code index} of an operand into scratch: by array when it has one. */
+    private static void copyIn(Operand from, long index, float[] to, int at, int length) {
+        if (from.onArray()) {
+            copyRun(from.array(), from.base() + (int) index, to, at, length);
+        } else {
+            MemorySegment.copy(from.segment(), FLOAT, index * Float.BYTES, to, at, length);
+        }
+    }
+
+    /** Copies {@code length} floats of scratch to element {@code index} of an operand. */
+    private static void copyOut(float[] from, int at, Operand to, long index, int length) {
+        if (to.onArray()) {
+            copyRun(from, at, to.array(), to.base() + (int) index, length);
+        } else {
+            MemorySegment.copy(from, at, to.segment(), FLOAT, index * Float.BYTES, length);
+        }
+    }
+
+    /**
+     * A short copy (a row, tens of floats) by vectors, the last one overlapping the one before
+     * instead of a scalar tail: about a third of {@code System.arraycopy}'s time at these lengths,
+     * which the per-row copies of a plane pay tens of times.
+     */
+    private static void copyRun(float[] from, int at, float[] to, int toAt, int length) {
+        if (length < V) {
+            System.arraycopy(from, at, to, toAt, length);
+            return;
+        }
+        int i = 0;
+        for (; i < length - V; i += V) {
+            FloatVector.fromArray(S, from, at + i).intoArray(to, toAt + i);
+        }
+        FloatVector.fromArray(S, from, at + length - V).intoArray(to, toAt + length - V);
     }
 
     /** Σ of {@code length} floats at {@code from} (a multiple of the vector length). */
@@ -343,6 +431,11 @@ final class DepthwiseConvolution {
         float[] copy = new float[Math.toIntExact(floats)];
         MemorySegment.copy(segment, FLOAT, 0, copy, 0, copy.length);
         return Operand.of(MemorySegment.ofArray(copy));
+    }
+
+    /** {@code positions} rounded up to whole vectors. */
+    private static int span(int positions) {
+        return ceilDiv(positions, V) * V;
     }
 
     private static int ceilDiv(int x, int y) {
