@@ -72,14 +72,15 @@ final class DepthwiseConvolution {
         Operand output = Operand.of(y);
         RowWork.forRows(shape.batch() * filters, outPlane * taps, (part, from, to) -> {
             int outAt = layout.floats();
-            float[] scratch = RowWork.partScratch(outAt + span(positions));
+            int rowAt = outAt + span(positions);
+            float[] scratch = RowWork.partScratch(rowAt + shape.inWidth());
             Arrays.fill(scratch, 0, outAt, 0f);
             long padded = -1;
             for (int plane = from; plane < to; plane++) {
                 int k = plane % filters;
                 long source = (long) plane / filters * channels + k / multiplier;
                 if (source != padded) {
-                    pad(input, source * inPlane, shape, layout, scratch);
+                    pad(input, source * inPlane, shape, layout, scratch, rowAt);
                     padded = source;
                 }
                 float shift = biases == null ? 0f : biases.get(k);
@@ -161,14 +162,15 @@ final class DepthwiseConvolution {
         VectorMask<Float> tail = S.indexInRange(whole, outWidth);
         RowWork.forRows(filters, shape.batch() * outPlane * taps, (part, from, to) -> {
             int dyBase = layout.floats();
-            float[] scratch = RowWork.partScratch(dyBase + outHeight * dyStride);
+            int rowAt = dyBase + outHeight * dyStride;
+            float[] scratch = RowWork.partScratch(rowAt + shape.inWidth());
             // Zero once: the rows' tails past outWidth are never written, so they add nothing to the sums.
             Arrays.fill(scratch, 0, dyBase + outHeight * dyStride, 0f);
             double[] totals = new double[taps + 1];
             for (int k = from; k < to; k++) {
                 Arrays.fill(totals, 0);
                 for (int n = 0; n < shape.batch(); n++) {
-                    pad(input, ((long) n * channels + k / multiplier) * inPlane, shape, layout, scratch);
+                    pad(input, ((long) n * channels + k / multiplier) * inPlane, shape, layout, scratch, rowAt);
                     long filterPlane = ((long) n * filters + k) * outPlane;
                     for (int oh = 0; oh < outHeight; oh++) {
                         copyIn(gradientIn, filterPlane + (long) oh * outWidth, scratch, dyBase + oh * dyStride, outWidth);
@@ -206,8 +208,12 @@ final class DepthwiseConvolution {
         return offsets;
     }
 
-    /** Copies the input plane starting at element {@code start} into the interior of the padded layout. */
-    private static void pad(Operand input, long start, Conv2dShape shape, Layout layout, float[] scratch) {
+    /**
+     * Copies the input plane starting at element {@code start} into the interior of the padded layout;
+     * with a column stride, each row goes through {@code rowAt} (inWidth floats of scratch) first, so
+     * that splitting it by phase is a plain array loop.
+     */
+    private static void pad(Operand input, long start, Conv2dShape shape, Layout layout, float[] scratch, int rowAt) {
         int width = shape.inWidth();
         int stride = layout.columnPhases();
         for (int ih = 0; ih < shape.inHeight(); ih++) {
@@ -217,10 +223,11 @@ final class DepthwiseConvolution {
                 copyIn(input, row, scratch, layout.at(paddedRow, shape.padW()), width);
                 continue;
             }
+            copyIn(input, row, scratch, rowAt, width);
             for (int phase = 0; phase < stride; phase++) {
                 int iw = Math.floorMod(phase - shape.padW(), stride);
                 for (int at = layout.at(paddedRow, iw + shape.padW()); iw < width; iw += stride, at++) {
-                    scratch[at] = input.get(row + iw);
+                    scratch[at] = scratch[rowAt + iw];
                 }
             }
         }

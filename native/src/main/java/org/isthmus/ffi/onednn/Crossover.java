@@ -21,7 +21,7 @@ import org.isthmus.kernels.Conv2dShape;
  * its forward op's threshold. Convolutions come in two classes, because the vector backend runs them
  * with different algorithms: 3×3 kernels at stride 1 and dilation 1, the same padding of at most 2
  * on both axes, with at least {@value #MIN_3X3_CHANNELS} input and output channels
- * ({@code conv2d3x3}: Winograd on the vector side), and every other convolution ({@code conv2d}).
+ * ({@code conv2d3x3}: Winograd on the vector side), and every other ungrouped convolution ({@code conv2d}).
  *
  * @param sgemm     m·n·k from which {@code dnnl_sgemm} is used
  * @param conv2d    multiply-adds from which the oneDNN convolution is used, outside the 3×3 class
@@ -57,9 +57,16 @@ record Crossover(long sgemm, long conv2d, long conv2d3x3, long softmax, long lay
                 size(table, "softmax"), size(table, "layerNorm"));
     }
 
-    /** The threshold for this convolution's class; grouped convolutions are never in the 3×3 (Winograd) class. */
+    /**
+     * The threshold for this convolution's class. Grouped convolutions never go to oneDNN: on NCHW
+     * activations its depthwise primitives ran 2.5–70 times slower than the vector kernels at every
+     * layer measured (bench/NOTES.md, "Depthwise convolution").
+     */
     long conv2d(Conv2dShape shape, int groups) {
-        boolean threeByThree = groups == 1 && shape.kernelHeight() == 3 && shape.kernelWidth() == 3 && shape.strideH() == 1
+        if (groups > 1) {
+            return Long.MAX_VALUE;
+        }
+        boolean threeByThree = shape.kernelHeight() == 3 && shape.kernelWidth() == 3 && shape.strideH() == 1
                 && shape.strideW() == 1 && shape.dilationH() == 1 && shape.dilationW() == 1
                 && shape.padH() == shape.padW() && shape.padH() <= 2
                 && shape.inChannels() >= MIN_3X3_CHANNELS && shape.outChannels() >= MIN_3X3_CHANNELS;
