@@ -210,8 +210,8 @@ final class DepthwiseConvolution {
 
     /**
      * Copies the input plane starting at element {@code start} into the interior of the padded layout;
-     * with a column stride, each row goes through {@code rowAt} (inWidth floats of scratch) first, so
-     * that splitting it by phase is a plain array loop.
+     * with a column stride, a row of a native segment goes through {@code rowAt} (inWidth floats of
+     * scratch) first, so that splitting it by phase is a counted array loop.
      */
     private static void pad(Operand input, long start, Conv2dShape shape, Layout layout, float[] scratch, int rowAt) {
         int width = shape.inWidth();
@@ -223,11 +223,20 @@ final class DepthwiseConvolution {
                 copyIn(input, row, scratch, layout.at(paddedRow, shape.padW()), width);
                 continue;
             }
-            copyIn(input, row, scratch, rowAt, width);
+            float[] from = scratch;
+            int first = rowAt;
+            if (input.onArray()) {
+                from = input.array();
+                first = input.base() + (int) row;
+            } else {
+                copyIn(input, row, scratch, rowAt, width);
+            }
             for (int phase = 0; phase < stride; phase++) {
                 int iw = Math.floorMod(phase - shape.padW(), stride);
-                for (int at = layout.at(paddedRow, iw + shape.padW()); iw < width; iw += stride, at++) {
-                    scratch[at] = scratch[rowAt + iw];
+                int at = layout.at(paddedRow, iw + shape.padW());
+                int count = (width - iw + stride - 1) / stride;
+                for (int i = 0; i < count; i++) {
+                    scratch[at + i] = from[first + iw + i * stride];
                 }
             }
         }
