@@ -59,7 +59,7 @@ record Crossover(long sgemm, long conv2d, long conv2d3x3, long softmax, long lay
 
     /**
      * The threshold for this convolution's class. Grouped convolutions never go to oneDNN: on NCHW
-     * activations its depthwise primitives ran 2.5–70 times slower than the vector kernels at every
+     * activations its depthwise primitives ran 2–40 times slower than the vector kernels at every
      * layer measured (bench/NOTES.md, "Depthwise convolution").
      */
     long conv2d(Conv2dShape shape, int groups) {
