@@ -245,32 +245,39 @@ class ConvolutionTest {
     @ParameterizedTest
     @MethodSource("gradientCases")
     void backwardPassesMatchFiniteDifferences(Backend backend, ConvCase c) {
-        Conv2dShape shape = c.shape();
-        SplittableRandom random = new SplittableRandom(TestSeeds.forCase(c.name() + " gradient " + backend.name()));
+        assertGradientsMatchFiniteDifferences(backend, c.shape(), 1, c.name());
+    }
+
+    /**
+     * dx, dw and dBias of a convolution in {@code groups} groups against central differences of
+     * Σ y·r (r random), on heap operands.
+     */
+    static void assertGradientsMatchFiniteDifferences(Backend backend, Conv2dShape shape, int groups, String name) {
+        SplittableRandom random = new SplittableRandom(TestSeeds.forCase(name + " gradient " + backend.name()));
         float[] x = uniform(random, (int) shape.inputSize(), -1, 1);
-        float[] w = uniform(random, (int) shape.weightSize(), -1, 1);
+        float[] w = uniform(random, (int) shape.weightSize(groups), -1, 1);
         float[] bias = uniform(random, shape.outChannels(), -1, 1);
         float[] r = uniform(random, (int) shape.outputSize(), -1, 1);
         float[] y = new float[(int) shape.outputSize()];
 
         double[] numericX = numericGradient(x, xs -> {
-            backend.conv2d(shape, heap(xs), heap(w), heap(bias), heap(y));
+            backend.conv2d(shape, groups, heap(xs), heap(w), heap(bias), heap(y));
             return weightedSum(y, r);
         }, STEP);
         double[] numericW = numericGradient(w, ws -> {
-            backend.conv2d(shape, heap(x), heap(ws), heap(bias), heap(y));
+            backend.conv2d(shape, groups, heap(x), heap(ws), heap(bias), heap(y));
             return weightedSum(y, r);
         }, STEP);
         double[] numericBias = numericGradient(bias, bs -> {
-            backend.conv2d(shape, heap(x), heap(w), heap(bs), heap(y));
+            backend.conv2d(shape, groups, heap(x), heap(w), heap(bs), heap(y));
             return weightedSum(y, r);
         }, STEP);
 
         float[] dx = new float[x.length];
         float[] dw = new float[w.length];
         float[] dBias = new float[bias.length];
-        backend.conv2dBackwardData(shape, heap(r), heap(w), heap(dx));
-        backend.conv2dBackwardWeights(shape, heap(x), heap(r), heap(dw), heap(dBias));
+        backend.conv2dBackwardData(shape, groups, heap(r), heap(w), heap(dx));
+        backend.conv2dBackwardWeights(shape, groups, heap(x), heap(r), heap(dw), heap(dBias));
         assertGradient(numericX, dx, GRADIENT_TOLERANCE, backend.name() + " dx");
         assertGradient(numericW, dw, GRADIENT_TOLERANCE, backend.name() + " dw");
         assertGradient(numericBias, dBias, GRADIENT_TOLERANCE, backend.name() + " dBias");

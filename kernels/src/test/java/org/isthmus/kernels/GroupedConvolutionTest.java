@@ -1,13 +1,10 @@
 package org.isthmus.kernels;
 
 import static org.isthmus.kernels.KernelChecks.assertClose;
-import static org.isthmus.kernels.KernelChecks.assertGradient;
 import static org.isthmus.kernels.KernelChecks.heap;
 import static org.isthmus.kernels.KernelChecks.nativeCopy;
-import static org.isthmus.kernels.KernelChecks.numericGradient;
 import static org.isthmus.kernels.KernelChecks.toArray;
 import static org.isthmus.kernels.KernelChecks.uniform;
-import static org.isthmus.kernels.KernelChecks.weightedSum;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,8 +34,6 @@ class GroupedConvolutionTest {
 
     /** As for dense convolutions (ConvolutionTest): a depthwise output sums only kH·kW products. */
     private static final double MATCH_TOLERANCE = 1e-5;
-    private static final double GRADIENT_TOLERANCE = 1e-3;
-    private static final double STEP = 1e-2;
 
     record GroupedCase(String name, Conv2dShape shape, int groups) {
         @Override
@@ -233,36 +228,7 @@ class GroupedConvolutionTest {
     @ParameterizedTest
     @MethodSource("gradientCases")
     void backwardPassesMatchFiniteDifferences(Backend backend, GroupedCase c) {
-        Conv2dShape shape = c.shape();
-        int groups = c.groups();
-        SplittableRandom random = new SplittableRandom(TestSeeds.forCase(c.name() + " gradient " + backend.name()));
-        float[] x = uniform(random, (int) shape.inputSize(), -1, 1);
-        float[] w = uniform(random, (int) shape.weightSize(groups), -1, 1);
-        float[] bias = uniform(random, shape.outChannels(), -1, 1);
-        float[] r = uniform(random, (int) shape.outputSize(), -1, 1);
-        float[] y = new float[(int) shape.outputSize()];
-
-        double[] numericX = numericGradient(x, xs -> {
-            backend.conv2d(shape, groups, heap(xs), heap(w), heap(bias), heap(y));
-            return weightedSum(y, r);
-        }, STEP);
-        double[] numericW = numericGradient(w, ws -> {
-            backend.conv2d(shape, groups, heap(x), heap(ws), heap(bias), heap(y));
-            return weightedSum(y, r);
-        }, STEP);
-        double[] numericBias = numericGradient(bias, bs -> {
-            backend.conv2d(shape, groups, heap(x), heap(w), heap(bs), heap(y));
-            return weightedSum(y, r);
-        }, STEP);
-
-        float[] dx = new float[x.length];
-        float[] dw = new float[w.length];
-        float[] dBias = new float[bias.length];
-        backend.conv2dBackwardData(shape, groups, heap(r), heap(w), heap(dx));
-        backend.conv2dBackwardWeights(shape, groups, heap(x), heap(r), heap(dw), heap(dBias));
-        assertGradient(numericX, dx, GRADIENT_TOLERANCE, backend.name() + " dx");
-        assertGradient(numericW, dw, GRADIENT_TOLERANCE, backend.name() + " dw");
-        assertGradient(numericBias, dBias, GRADIENT_TOLERANCE, backend.name() + " dBias");
+        ConvolutionTest.assertGradientsMatchFiniteDifferences(backend, c.shape(), c.groups(), c.name());
     }
 
     static Stream<Backend> allBackends() {
