@@ -50,6 +50,9 @@ class GroupedConvolutionTest {
         return Stream.of(
                 depthwise("3x3 pad 1, odd plane", new Conv2dShape(3, 5, 13, 17, 5, 3, 3, 1, 1, 1, 1, 1, 1)),
                 depthwise("stride 2", new Conv2dShape(2, 4, 15, 15, 4, 3, 3, 2, 2, 1, 1, 1, 1)),
+                depthwise("stride 2, rows of odd length over two vectors", new Conv2dShape(2, 3, 9, 37, 3, 3, 3, 2, 2, 1, 1, 1, 1)),
+                depthwise("stride 2, unpadded rows of even length", new Conv2dShape(1, 2, 8, 34, 2, 3, 3, 2, 2, 0, 0, 1, 1)),
+                depthwise("stride 2x1", new Conv2dShape(2, 3, 11, 10, 3, 3, 3, 2, 1, 1, 1, 1, 1)),
                 depthwise("stride 3x2, 5x3 kernel", new Conv2dShape(2, 3, 17, 19, 3, 5, 3, 3, 2, 2, 1, 1, 1)),
                 depthwise("dilation 2, padding 2", new Conv2dShape(2, 3, 12, 11, 3, 3, 3, 1, 1, 2, 2, 2, 2)),
                 depthwise("padding beyond the kernel", new Conv2dShape(1, 2, 6, 7, 2, 3, 3, 1, 1, 3, 3, 1, 1)),

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import org.isthmus.kernels.Conv2dShape;
 
@@ -32,6 +33,19 @@ final class DepthwiseConvolution {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
     /** Taps whose weight-gradient sums are taken in one sweep of dy. */
     private static final int TAPS_TOGETHER = 3;
+    /** A vector's even lanes to its low half, its odd lanes to its high half. */
+    private static final VectorShuffle<Float> EVENS_LOW =
+            VectorShuffle.fromOp(S, j -> j < V / 2 ? 2 * j : 2 * (j - V / 2) + 1);
+    /** A vector's odd lanes to its low half, its even lanes to its high half. */
+    private static final VectorShuffle<Float> ODDS_LOW =
+            VectorShuffle.fromOp(S, j -> j < V / 2 ? 2 * j + 1 : 2 * (j - V / 2));
+    private static final VectorShuffle<Float> SWAP_HALVES = VectorShuffle.fromOp(S, j -> (j + V / 2) % V);
+    private static final VectorMask<Float> HIGH_HALF = VectorMask.fromLong(S, -1L << (V / 2));
+    /** Lane j of a vector to lane 2j (with {@link #EVEN_LANES}), for the low half's j. */
+    private static final VectorShuffle<Float> SPREAD_LOW = VectorShuffle.fromOp(S, j -> j / 2);
+    /** The same for the high half's j: lane V/2 + j to lane 2j. */
+    private static final VectorShuffle<Float> SPREAD_HIGH = VectorShuffle.fromOp(S, j -> V / 2 + j / 2);
+    private static final VectorMask<Float> EVEN_LANES = VectorMask.fromLong(S, 0x5555_5555_5555_5555L);
 
     private DepthwiseConvolution() {
     }
@@ -49,8 +63,48 @@ final class DepthwiseConvolution {
         }
 
         int at(int row, int column) {
-            int subPlane = row % rowPhases * columnPhases + column % columnPhases;
-            return (subPlane * rows + row / rowPhases) * rowLength + column / columnPhases;
+            return rowOffset(row) + columnOffset(column);
+        }
+
+        /** Where padded row {@code row} starts in its column-phase-0 sub-plane. */
+        int rowOffset(int row) {
+            return (row % rowPhases * columnPhases * rows + row / rowPhases) * rowLength;
+        }
+
+        /** How far padded column {@code column} lies from its row's {@link #rowOffset}. */
+        int columnOffset(int column) {
+            return column % columnPhases * rows * rowLength + column / columnPhases;
+        }
+    }
+
+    /**
+     * Where an input plane's rows land in the padded {@link Layout}, worked out once per call: the
+     * layout's divisions cost more than copying a short row. Input row ih goes to rowStarts[ih] plus,
+     * for each column phase p, phaseStarts[p]: its columns firstColumns[p], firstColumns[p] + stride, …
+     * (counts[p] of them). Without strides, rows lie rowStep apart (0 otherwise): the plane is one
+     * block copy.
+     */
+    private record PlaneCopy(int width, int stride, int rowStep, int[] rowStarts, int[] firstColumns,
+                             int[] phaseStarts, int[] counts) {
+
+        static PlaneCopy of(Conv2dShape shape, Layout layout) {
+            int width = shape.inWidth();
+            int stride = layout.columnPhases();
+            int[] rowStarts = new int[shape.inHeight()];
+            for (int ih = 0; ih < rowStarts.length; ih++) {
+                rowStarts[ih] = layout.rowOffset(ih + shape.padH());
+            }
+            int[] firstColumns = new int[stride];
+            int[] phaseStarts = new int[stride];
+            int[] counts = new int[stride];
+            for (int phase = 0; phase < stride; phase++) {
+                int iw = Math.floorMod(phase - shape.padW(), stride);
+                firstColumns[phase] = iw;
+                phaseStarts[phase] = layout.columnOffset(iw + shape.padW());
+                counts[phase] = (width - iw + stride - 1) / stride;
+            }
+            int rowStep = layout.rowPhases() == 1 && stride == 1 ? layout.rowLength() : 0;
+            return new PlaneCopy(width, stride, rowStep, rowStarts, firstColumns, phaseStarts, counts);
         }
     }
 
@@ -62,6 +116,7 @@ final class DepthwiseConvolution {
         int outHeight = shape.outHeight();
         int outWidth = shape.outWidth();
         Layout layout = inputLayout(shape);
+        PlaneCopy planeCopy = PlaneCopy.of(shape, layout);
         int[] offsets = inputOffsets(shape, layout);
         int positions = outHeight * layout.rowLength();
         Operand input = Operand.of(x);
@@ -80,16 +135,13 @@ final class DepthwiseConvolution {
                 int k = plane % filters;
                 long source = (long) plane / filters * channels + k / multiplier;
                 if (source != padded) {
-                    pad(input, source * inPlane, shape, layout, scratch, rowAt);
+                    pad(input, source * inPlane, planeCopy, scratch, rowAt);
                     padded = source;
                 }
                 float shift = biases == null ? 0f : biases.get(k);
                 correlate(scratch, 1, 0, offsets, weights.array(), weights.base() + k * taps, shift, positions,
                         scratch, outAt);
-                for (int oh = 0; oh < outHeight; oh++) {
-                    copyOut(scratch, outAt + oh * layout.rowLength(), output, plane * outPlane + (long) oh * outWidth,
-                            outWidth);
-                }
+                copyOut(scratch, outAt, layout.rowLength(), output, plane * outPlane, outWidth, outHeight, outWidth);
             }
         }, x, w, bias, y);
     }
@@ -133,9 +185,7 @@ final class DepthwiseConvolution {
                 }
                 correlate(scratch, multiplier, sourceFloats, offsets, weights.array(),
                         weights.base() + c * multiplier * taps, 0f, positions, scratch, outAt);
-                for (int ih = 0; ih < height; ih++) {
-                    copyOut(scratch, outAt + ih * usefulWidth, output, plane * inPlane + (long) ih * width, width);
-                }
+                copyOut(scratch, outAt, usefulWidth, output, plane * inPlane, width, height, width);
             }
         }, dy, w, dx);
     }
@@ -150,6 +200,7 @@ final class DepthwiseConvolution {
         int outWidth = shape.outWidth();
         int dyStride = ceilDiv(outWidth, V) * V;
         Layout layout = inputLayout(shape);
+        PlaneCopy planeCopy = PlaneCopy.of(shape, layout);
         int[] offsets = inputOffsets(shape, layout);
         int rowStep = layout.rowLength();
         Operand input = Operand.of(x);
@@ -170,11 +221,9 @@ final class DepthwiseConvolution {
             for (int k = from; k < to; k++) {
                 Arrays.fill(totals, 0);
                 for (int n = 0; n < shape.batch(); n++) {
-                    pad(input, ((long) n * channels + k / multiplier) * inPlane, shape, layout, scratch, rowAt);
+                    pad(input, ((long) n * channels + k / multiplier) * inPlane, planeCopy, scratch, rowAt);
                     long filterPlane = ((long) n * filters + k) * outPlane;
-                    for (int oh = 0; oh < outHeight; oh++) {
-                        copyIn(gradientIn, filterPlane + (long) oh * outWidth, scratch, dyBase + oh * dyStride, outWidth);
-                    }
+                    copyIn(gradientIn, filterPlane, outWidth, scratch, dyBase, dyStride, outHeight, outWidth);
                     for (int t = 0; t < taps; t += TAPS_TOGETHER) {
                         tapSums(scratch, dyBase, dyStride, offsets, t, rowStep, outHeight, whole, tail, totals);
                     }
@@ -213,14 +262,19 @@ final class DepthwiseConvolution {
      * with a column stride, a row of a native segment goes through {@code rowAt} (inWidth floats of
      * scratch) first, so that splitting it by phase is a counted array loop.
      */
-    private static void pad(Operand input, long start, Conv2dShape shape, Layout layout, float[] scratch, int rowAt) {
-        int width = shape.inWidth();
-        int stride = layout.columnPhases();
-        for (int ih = 0; ih < shape.inHeight(); ih++) {
+    private static void pad(Operand input, long start, PlaneCopy copy, float[] scratch, int rowAt) {
+        int width = copy.width();
+        int stride = copy.stride();
+        int[] rowStarts = copy.rowStarts();
+        if (copy.rowStep() > 0) {
+            copyIn(input, start, width, scratch, rowStarts[0] + copy.phaseStarts()[0], copy.rowStep(), rowStarts.length,
+                    width);
+            return;
+        }
+        for (int ih = 0; ih < rowStarts.length; ih++) {
             long row = start + (long) ih * width;
-            int paddedRow = ih + shape.padH();
             if (stride == 1) {
-                copyIn(input, row, scratch, layout.at(paddedRow, shape.padW()), width);
+                copyIn(input, row, 0, scratch, rowStarts[ih] + copy.phaseStarts()[0], 0, 1, width);
                 continue;
             }
             float[] from = scratch;
@@ -229,17 +283,80 @@ final class DepthwiseConvolution {
                 from = input.array();
                 first = input.base() + (int) row;
             } else {
-                copyIn(input, row, scratch, rowAt, width);
+                copyIn(input, row, 0, scratch, rowAt, 0, 1, width);
+            }
+            if (stride == 2) {
+                int evens = copy.firstColumns()[0] == 0 ? 0 : 1;
+                splitPairs(from, first, width, scratch, rowStarts[ih] + copy.phaseStarts()[evens],
+                        rowStarts[ih] + copy.phaseStarts()[1 - evens]);
+                continue;
             }
             for (int phase = 0; phase < stride; phase++) {
-                int iw = Math.floorMod(phase - shape.padW(), stride);
-                int at = layout.at(paddedRow, iw + shape.padW());
-                int count = (width - iw + stride - 1) / stride;
+                int iw = first + copy.firstColumns()[phase];
+                int at = rowStarts[ih] + copy.phaseStarts()[phase];
+                int count = copy.counts()[phase];
                 for (int i = 0; i < count; i++) {
-                    scratch[at + i] = from[first + iw + i * stride];
+                    scratch[at + i] = from[iw + i * stride];
                 }
             }
         }
+    }
+
+    /**
+     * Splits {@code length} floats from {@code at} between two column phases: those at even distances
+     * from {@code at} to {@code evensTo} onward, the others to {@code oddsTo} onward. Two vectors at a
+     * time through lane permutations: element by element, this split took 80% of a stride-2 pass.
+     */
+    private static void splitPairs(float[] from, int at, int length, float[] to, int evensTo, int oddsTo) {
+        int block = 2 * V;
+        if (length < block) {
+            for (int i = 0; i < length; i++) {
+                to[(i & 1) == 0 ? evensTo + i / 2 : oddsTo + i / 2] = from[at + i];
+            }
+            return;
+        }
+        for (int i = 0; i <= length - block; i += block) {
+            splitBlock(from, at + i, to, evensTo + i / 2, oddsTo + i / 2);
+        }
+        int last = (length - block) & ~1;
+        splitBlock(from, at + last, to, evensTo + last / 2, oddsTo + last / 2);
+        if ((length & 1) == 1) {
+            to[evensTo + length / 2] = from[at + length - 1];
+        }
+    }
+
+    /** {@link #splitPairs} of one block of two vectors. */
+    private static void splitBlock(float[] from, int at, float[] to, int evensTo, int oddsTo) {
+        FloatVector low = FloatVector.fromArray(S, from, at).rearrange(EVENS_LOW);
+        FloatVector high = FloatVector.fromArray(S, from, at + V).rearrange(ODDS_LOW);
+        low.blend(high, HIGH_HALF).intoArray(to, evensTo);
+        high.blend(low, HIGH_HALF).rearrange(SWAP_HALVES).intoArray(to, oddsTo);
+    }
+
+    /**
+     * Writes {@code count} floats from {@code at} to every other position from {@code toAt}, zeros
+     * between (and possibly one zero past the last): each vector of dy through two lane permutations
+     * that leave the odd lanes zero. The positions between hold zeros already; a run that spills one
+     * zero into the next row comes before that row's own values.
+     */
+    private static void spreadPairs(float[] from, int at, int count, float[] to, int toAt) {
+        if (count < V) {
+            for (int i = 0; i < count; i++) {
+                to[toAt + 2 * i] = from[at + i];
+            }
+            return;
+        }
+        for (int i = 0; i < count - V; i += V) {
+            spreadVector(from, at + i, to, toAt + 2 * i);
+        }
+        spreadVector(from, at + count - V, to, toAt + 2 * (count - V));
+    }
+
+    /** {@link #spreadPairs} of one vector. */
+    private static void spreadVector(float[] from, int at, float[] to, int toAt) {
+        FloatVector values = FloatVector.fromArray(S, from, at);
+        values.rearrange(SPREAD_LOW, EVEN_LANES).intoArray(to, toAt);
+        values.rearrange(SPREAD_HIGH, EVEN_LANES).intoArray(to, toAt + V);
     }
 
     /**
@@ -252,15 +369,19 @@ final class DepthwiseConvolution {
         int firstColumn = (shape.kernelWidth() - 1) * shape.dilationW();
         int stride = shape.strideW();
         int count = Math.min(shape.outWidth(), ceilDiv(usefulWidth - firstColumn, stride));
-        for (int oh = 0; oh < shape.outHeight(); oh++) {
-            int row = (shape.kernelHeight() - 1) * shape.dilationH() + oh * shape.strideH();
-            if (row >= layout.rows()) {
-                break;
-            }
+        int firstRow = (shape.kernelHeight() - 1) * shape.dilationH();
+        int rows = Math.min(shape.outHeight(), ceilDiv(layout.rows() - firstRow, shape.strideH()));
+        int rowStep = shape.strideH() * layout.rowLength();
+        int first = base + layout.at(firstRow, firstColumn);
+        if (stride == 1) {
+            copyIn(dy, start, shape.outWidth(), scratch, first, rowStep, rows, count);
+            return;
+        }
+        for (int oh = 0; oh < rows; oh++) {
             long from = start + (long) oh * shape.outWidth();
-            int to = base + layout.at(row, firstColumn);
-            if (stride == 1) {
-                copyIn(dy, from, scratch, to, count);
+            int to = first + oh * rowStep;
+            if (stride == 2 && dy.onArray()) {
+                spreadPairs(dy.array(), dy.base() + (int) from, count, scratch, to);
                 continue;
             }
             for (int ow = 0; ow < count; ow++) {
@@ -394,39 +515,67 @@ final class DepthwiseConvolution {
         }
     }
 
-    /** Copies {@code length} floats from element {@code index} of an operand into scratch: by array when it has one. */
-    private static void copyIn(Operand from, long index, float[] to, int at, int length) {
+    /**
+     * Copies {@code rows} runs of {@code length} floats, {@code fromStride} apart from element
+     * {@code index} of an operand, into scratch {@code toStride} apart from {@code at}.
+     */
+    private static void copyIn(Operand from, long index, int fromStride, float[] to, int at, int toStride, int rows,
+                               int length) {
         if (from.onArray()) {
-            copyRun(from.array(), from.base() + (int) index, to, at, length);
-        } else {
-            MemorySegment.copy(from.segment(), FLOAT, index * Float.BYTES, to, at, length);
+            copyRows(from.array(), from.base() + (int) index, fromStride, to, at, toStride, rows, length);
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            MemorySegment.copy(from.segment(), FLOAT, (index + (long) r * fromStride) * Float.BYTES, to,
+                    at + r * toStride, length);
         }
     }
 
-    /** Copies {@code length} floats of scratch to element {@code index} of an operand. */
-    private static void copyOut(float[] from, int at, Operand to, long index, int length) {
+    /** {@link #copyIn} the other way: runs of scratch to an operand. */
+    private static void copyOut(float[] from, int at, int fromStride, Operand to, long index, int toStride, int rows,
+                                int length) {
         if (to.onArray()) {
-            copyRun(from, at, to.array(), to.base() + (int) index, length);
-        } else {
-            MemorySegment.copy(from, at, to.segment(), FLOAT, index * Float.BYTES, length);
+            copyRows(from, at, fromStride, to.array(), to.base() + (int) index, toStride, rows, length);
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            MemorySegment.copy(from, at + r * fromStride, to.segment(), FLOAT,
+                    (index + (long) r * toStride) * Float.BYTES, length);
         }
     }
 
     /**
-     * A short copy (a row, tens of floats) by vectors, the last one overlapping the one before
-     * instead of a scalar tail: about a third of {@code System.arraycopy}'s time at these lengths,
-     * which the per-row copies of a plane pay tens of times.
+     * Copies {@code rows} runs of {@code length} floats (a plane's rows, tens of floats each) by
+     * vectors: under a mask when shorter than one, else with the last vector overlapping the one
+     * before instead of a scalar tail. The indices are linear in the row, so that C2 checks their
+     * range once per call rather than per vector: per-row copies with their own checks cost as much
+     * as a 14×14 plane's arithmetic.
      */
-    private static void copyRun(float[] from, int at, float[] to, int toAt, int length) {
+    private static void copyRows(float[] from, int at, int fromStride, float[] to, int toAt, int toStride, int rows,
+                                 int length) {
         if (length < V) {
-            System.arraycopy(from, at, to, toAt, length);
-            return;
+            VectorMask<Float> run = S.indexInRange(0, length);
+            for (int r = 0; r < rows; r++) {
+                FloatVector.fromArray(S, from, at + r * fromStride, run).intoArray(to, toAt + r * toStride, run);
+            }
+        } else if (length <= 2 * V) {
+            int last = length - V;
+            for (int r = 0; r < rows; r++) {
+                FloatVector head = FloatVector.fromArray(S, from, at + r * fromStride);
+                FloatVector tail = FloatVector.fromArray(S, from, at + r * fromStride + last);
+                head.intoArray(to, toAt + r * toStride);
+                tail.intoArray(to, toAt + r * toStride + last);
+            }
+        } else {
+            for (int r = 0; r < rows; r++) {
+                int source = at + r * fromStride;
+                int target = toAt + r * toStride;
+                for (int i = 0; i < length - V; i += V) {
+                    FloatVector.fromArray(S, from, source + i).intoArray(to, target + i);
+                }
+                FloatVector.fromArray(S, from, source + length - V).intoArray(to, target + length - V);
+            }
         }
-        int i = 0;
-        for (; i < length - V; i += V) {
-            FloatVector.fromArray(S, from, at + i).intoArray(to, toAt + i);
-        }
-        FloatVector.fromArray(S, from, at + length - V).intoArray(to, toAt + length - V);
     }
 
     /** Σ of {@code length} floats at {@code from} (a multiple of the vector length). */
