@@ -6,12 +6,6 @@
 set -eu
 repo_root=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 cd "$repo_root"
-# Debian's OpenBLAS (0.3.21) takes AMD's AVX-512 CPUs for Haswell and runs its AVX2 kernels there; its
-# own SkylakeX kernels run 1.3-1.9x faster on such a machine (bench/NOTES.md, session 24). Compare
-# against OpenBLAS at its best: force them where the CPU has AVX-512, unless the caller chose a core.
-if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
-  export OPENBLAS_CORETYPE=SkylakeX
-fi
 # Build and install first, then run exec in the bench module alone: with -am, exec:exec would also run
 # the api module's main job.
 ./mvnw -q -B -pl bench -am -DskipTests install

@@ -110,6 +110,11 @@ public final class BenchReport {
         if (openMpThreads != null) {
             notes.add("OMP_NUM_THREADS=" + openMpThreads + " in the environment (OpenMP libraries such as oneDNN read it).");
         }
+        String openBlasCore = System.getenv("OPENBLAS_CORETYPE");
+        if (openBlasCore != null) {
+            notes.add("OPENBLAS_CORETYPE=" + openBlasCore + " in the environment: OpenBLAS runs that core's kernels instead"
+                    + " of its own pick for this CPU (unset it to compare against OpenBLAS's best).");
+        }
         Timing timing = settings.quick() ? Timing.QUICK : Timing.FULL;
         List<PlannedRun> plan = plan(families.values(), settings, notes);
         notes.add((settings.quick() ? "Quick profile: " : "Full profile: ") + timing.describe()
