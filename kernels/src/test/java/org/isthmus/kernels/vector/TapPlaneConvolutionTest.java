@@ -55,7 +55,8 @@ class TapPlaneConvolutionTest {
                 of("first layer of the CNN", 3, 1, 28, 28, 32, 3, 3, 1, 1, 1, 1),
                 of("221 positions: blocks, a 5-float tail", 1, 2, 13, 17, 17, 3, 3, 1, 1, 1, 1),
                 of("35 positions: a block, a vector, a 3-float tail; 8 channels", 2, 3, 5, 7, 8, 3, 3, 1, 1, 1, 1),
-                of("12 positions: one vector and a tail", 1, 1, 3, 4, 9, 3, 3, 1, 1, 1, 1),
+                // 21 positions: a whole vector and a tail at every width up to 512 bits (the path needs one vector).
+                of("21 positions: vectors and a tail", 1, 1, 3, 7, 9, 3, 3, 1, 1, 1, 1),
                 of("dilation 2, padding 2", 2, 2, 11, 9, 12, 3, 3, 2, 2, 2, 2),
                 of("5x5 kernel, padding 2", 1, 1, 10, 12, 16, 5, 5, 2, 2, 1, 1),
                 of("1x3 kernel", 2, 3, 6, 10, 10, 1, 3, 0, 1, 1, 1),
