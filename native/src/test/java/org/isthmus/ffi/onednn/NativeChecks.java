@@ -85,10 +85,17 @@ final class NativeChecks {
 
     /** max |a − e| / (max |e| + 1e-30): the error relative to the output's scale. */
     static double relativeError(float[] actual, float[] expected) {
-        double worst = 0;
         double scale = 1e-30;
+        for (float value : expected) {
+            scale = Math.max(scale, Math.abs(value));
+        }
+        return largestDifference(actual, expected) / scale;
+    }
+
+    /** max |a − e| over the elements, infinite where one is NaN and the other is not. */
+    static double largestDifference(float[] actual, float[] expected) {
+        double worst = 0;
         for (int i = 0; i < expected.length; i++) {
-            scale = Math.max(scale, Math.abs(expected[i]));
             if (Float.isNaN(actual[i]) != Float.isNaN(expected[i])) {
                 return Double.POSITIVE_INFINITY;
             }
@@ -96,12 +103,19 @@ final class NativeChecks {
                 worst = Math.max(worst, Math.abs((double) actual[i] - expected[i]));
             }
         }
-        return worst / scale;
+        return worst;
     }
 
     static void assertClose(float[] expected, float[] actual, double tolerance, String what) {
         double error = relativeError(actual, expected);
         assertTrue(error <= tolerance, () -> what + ": relative error " + error + " > " + tolerance
                 + " (seed " + SEED + ")");
+    }
+
+    /** max |a − e| / scale ≤ tolerance, for outputs whose error is judged against the terms they come from. */
+    static void assertClose(float[] expected, float[] actual, double scale, double tolerance, String what) {
+        double error = largestDifference(actual, expected) / Math.max(scale, 1e-30);
+        assertTrue(error <= tolerance, () -> what + ": error " + error + " of the terms' scale " + scale + " > "
+                + tolerance + " (seed " + SEED + ")");
     }
 }
