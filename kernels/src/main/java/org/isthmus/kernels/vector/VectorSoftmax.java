@@ -39,33 +39,39 @@ final class VectorSoftmax implements SoftmaxKernels {
         Operand in = Operand.of(x);
         Operand out = Operand.of(y);
         RowWork.forRows(rows, cols, (part, from, to) -> {
-            // Slots 0, 1: rows r and r + 1 of x; 2, 3: output rows r − 1 and r, alternating.
-            float[] scratch = RowWork.partScratch(4 * cols);
+            // Slots 0, 1: rows r and r + 1 of x; 2, 3: the exponentials of rows r − 1 and r, alternating;
+            // 4: the output row.
+            float[] scratch = RowWork.partScratch(5 * cols);
             float[] xs = RowWork.arrayOf(in, scratch);
             float[] ys = RowWork.arrayOf(out, scratch);
             int xo = RowWork.stageIn(in, (long) from * cols, cols, scratch, 0);
             float max = max(xs, xo, cols);
-            int outputSlot = 2;
-            // The first row has no row before it: it "scales" itself by 1 (right after its exp is stored),
+            int expSlot = 2 * cols;
+            // The first row has no row before it: it "scales" its own exponentials by 1 onto themselves,
             // so that one loop serves every row (a second loop inlined here made C2 give up and box vectors).
-            int previous = RowWork.outputOffset(out, (long) from * cols, cols, outputSlot);
+            int previousExps = expSlot;
             float previousFactor = 1;
             for (int r = from; r < to; r++) {
                 long index = (long) r * cols;
                 int next = nextRow(in, r, to, cols, scratch, xo);
-                int yo = RowWork.outputOffset(out, index, cols, outputSlot);
-                long sumAndNextMax = storeExpNextMaxAndScale(xs, xo, ys, yo, cols, max, next, previous, previousFactor);
-                if (r > from) {
-                    RowWork.stageOut(out, index - cols, cols, scratch, 5 - outputSlot);
+                boolean first = r == from;
+                float[] destination = first ? scratch : ys;
+                int yo = first ? expSlot : RowWork.outputOffset(out, index - cols, cols, 4);
+                long sumAndNextMax = storeExpNextMaxAndScale(xs, xo, scratch, expSlot, cols, max, next, previousExps,
+                        previousFactor, destination, yo);
+                if (!first) {
+                    RowWork.stageOut(out, index - cols, cols, scratch, 4);
                 }
-                previous = yo;
+                previousExps = expSlot;
                 previousFactor = 1f / RowWork.high(sumAndNextMax);
-                outputSlot = 5 - outputSlot;
+                expSlot = 5 * cols - expSlot;
                 xo = next;
                 max = RowWork.low(sumAndNextMax);
             }
-            scale(ys, previous, cols, previousFactor);
-            RowWork.stageOut(out, (long) (to - 1) * cols, cols, scratch, 5 - outputSlot);
+            long lastIndex = (long) (to - 1) * cols;
+            int yo = RowWork.outputOffset(out, lastIndex, cols, 4);
+            scale(scratch, previousExps, ys, yo, cols, previousFactor);
+            RowWork.stageOut(out, lastIndex, cols, scratch, 4);
         }, x, y);
     }
 
@@ -342,31 +348,34 @@ final class VectorSoftmax implements SoftmaxKernels {
     }
 
     /**
-     * storeExpAndNextMax over rows r (at xo) and r + 1 (at next), and scale of the output row r − 1
-     * (at previous) by factor, in one loop: the loads of row r + 1, which come from memory, are
-     * spread over all of the core's work on the three rows.
+     * storeExpAndNextMax over rows r (at xo, into the exponentials at eo) and r + 1 (at next), and
+     * the output row r − 1 (at yo), its exponentials (at previous) times factor, in one loop: the
+     * loads of row r + 1, which come from memory, are spread over all of the core's work on the
+     * three rows. The exponentials stay in L1 scratch, so y is written once, at the speed of a
+     * streaming store (writing them into y and scaling them there wrote each line twice:
+     * bench/NOTES.md, "Session 25").
      */
-    private static long storeExpNextMaxAndScale(float[] x, int xo, float[] y, int yo, int n, float shift, int next,
-                                                int previous, float factor) {
+    private static long storeExpNextMaxAndScale(float[] x, int xo, float[] exps, int eo, int n, float shift, int next,
+                                                int previous, float factor, float[] y, int yo) {
         FloatVector s0 = FloatVector.zero(S);
         FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int i = 0;
         for (; i <= n - V; i += V) {
             FloatVector e0 = VectorExp.exp(FloatVector.fromArray(S, x, xo + i).sub(shift));
-            e0.intoArray(y, yo + i);
+            e0.intoArray(exps, eo + i);
             s0 = s0.add(e0);
             FloatVector candidate = FloatVector.fromArray(S, x, next + i);
             m0 = m0.blend(candidate, candidate.compare(VectorOperators.GT, m0));
-            FloatVector.fromArray(S, y, previous + i).mul(factor).intoArray(y, previous + i);
+            FloatVector.fromArray(S, exps, previous + i).mul(factor).intoArray(y, yo + i);
         }
         float sum = ArrayMath.sumLanes(s0);
         float nextMax = m0.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) {
             float e = (float) Math.exp(x[xo + i] - shift);
-            y[yo + i] = e;
+            exps[eo + i] = e;
             sum += e;
             nextMax = Math.max(nextMax, x[next + i]);
-            y[previous + i] *= factor;
+            y[yo + i] = exps[previous + i] * factor;
         }
         return RowWork.pack(sum, nextMax);
     }
@@ -424,14 +433,14 @@ final class VectorSoftmax implements SoftmaxKernels {
         return false;
     }
 
-    /** y *= factor. */
-    private static void scale(float[] y, int yo, int n, float factor) {
+    /** y = exps·factor. */
+    private static void scale(float[] exps, int eo, float[] y, int yo, int n, float factor) {
         int i = 0;
         for (; i <= n - V; i += V) {
-            FloatVector.fromArray(S, y, yo + i).mul(factor).intoArray(y, yo + i);
+            FloatVector.fromArray(S, exps, eo + i).mul(factor).intoArray(y, yo + i);
         }
         for (; i < n; i++) {
-            y[yo + i] *= factor;
+            y[yo + i] = exps[eo + i] * factor;
         }
     }
 
