@@ -31,13 +31,19 @@ final class VectorGemm {
     static final int NR = 2 * V;
     /**
      * Greatest depth of one packed block. Each block sweeps all of C once (load, add, store), so
-     * deeper blocks cost less C traffic; a KC×NR sliver of B (32 KiB at V = 8) streams from L2.
-     * k is cut into equal blocks of at most KC (784 = 2 × 392, not 512 + 272).
+     * deeper blocks cost less C traffic; a KC×NR sliver of B (32 KiB at V = 8, 128 KiB at V = 16)
+     * streams from L2. k is cut into equal blocks of at most KC (784 = 2 × 392 at V = 8, not
+     * 512 + 272). With 16-lane vectors each pass over C costs more against the faster arithmetic:
+     * on an AVX-512 host, 512 → 1024 took n = 1024 from 0.83 to 0.97 of OpenBLAS (bench/NOTES.md,
+     * "Session 25").
      */
-    static final int KC = 512;
-    /** Rows of one packed A block: MC×KC floats (288 KiB) stay in L2. */
-    static final int MC = 24 * MR;
-    /** Columns of one packed B panel: KC×NC floats (4 MiB) stay in L3. */
+    static final int KC = V >= 16 ? 1024 : 512;
+    /**
+     * Rows of one packed A block, which stays in L2 beside a B sliver: MC×KC floats are 288 KiB at
+     * V = 8 (144 rows) and 384 KiB at V = 16 (96 rows, for a 1 MiB L2).
+     */
+    static final int MC = (V >= 16 ? 16 : 24) * MR;
+    /** Columns of one packed B panel: KC×NC floats (4 MiB at V = 8, 8 MiB at V = 16) stay in L3. */
     static final int NC = 2048;
     /** Widest C, in NR-wide slivers, for which the packed path reads an untransposed A in place. */
     static final int IN_PLACE_SLIVERS = 16;
