@@ -299,33 +299,16 @@ final class NarrowGemm {
     /**
      * {@link #microKernel} for a sliver at most one vector wide (n ≤ V, or the last columns): one
      * vector per row, so that no FMA works on a second vector of padding (with 16-float vectors,
-     * 128×10×256 ran at half of OpenBLAS on two). Even and odd steps go to separate accumulators:
-     * twelve independent sums, as in the two-vector kernel, where six would wait on the FMA latency.
+     * 128×10×256 ran at half of OpenBLAS). Each lane is summed over p in the same order as in the
+     * two-vector kernel, so a column's result does not depend on which kernel took its sliver (a
+     * convolution's weight gradient with and without the bias column must agree bit for bit).
      */
     static void microKernelOneVector(int k, float[] a, int a0, int a1, int a2, int a3, int a4, int a5,
                             MemorySegment b, long bBase, MemorySegment tile) {
         FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
-        FloatVector d0 = c0, d1 = c0, d2 = c0, d3 = c0, d4 = c0, d5 = c0;
         long row = (long) NR * Float.BYTES;
         long bi = bBase * Float.BYTES;
-        int p = 0;
-        for (; p < k - 1; p += 2, bi += 2 * row) {
-            FloatVector b0 = FloatVector.fromMemorySegment(S, b, bi, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(S, b, bi + row, ORDER);
-            c0 = FloatVector.broadcast(S, a[a0 + p]).fma(b0, c0);
-            d0 = FloatVector.broadcast(S, a[a0 + p + 1]).fma(b1, d0);
-            c1 = FloatVector.broadcast(S, a[a1 + p]).fma(b0, c1);
-            d1 = FloatVector.broadcast(S, a[a1 + p + 1]).fma(b1, d1);
-            c2 = FloatVector.broadcast(S, a[a2 + p]).fma(b0, c2);
-            d2 = FloatVector.broadcast(S, a[a2 + p + 1]).fma(b1, d2);
-            c3 = FloatVector.broadcast(S, a[a3 + p]).fma(b0, c3);
-            d3 = FloatVector.broadcast(S, a[a3 + p + 1]).fma(b1, d3);
-            c4 = FloatVector.broadcast(S, a[a4 + p]).fma(b0, c4);
-            d4 = FloatVector.broadcast(S, a[a4 + p + 1]).fma(b1, d4);
-            c5 = FloatVector.broadcast(S, a[a5 + p]).fma(b0, c5);
-            d5 = FloatVector.broadcast(S, a[a5 + p + 1]).fma(b1, d5);
-        }
-        if (p < k) {
+        for (int p = 0; p < k; p++, bi += row) {
             FloatVector b0 = FloatVector.fromMemorySegment(S, b, bi, ORDER);
             c0 = FloatVector.broadcast(S, a[a0 + p]).fma(b0, c0);
             c1 = FloatVector.broadcast(S, a[a1 + p]).fma(b0, c1);
@@ -335,40 +318,21 @@ final class NarrowGemm {
             c5 = FloatVector.broadcast(S, a[a5 + p]).fma(b0, c5);
         }
         // Stored here, not through a helper: vectors passed to a call C2 leaves out are boxed.
-        c0.add(d0).intoMemorySegment(tile, 0, ORDER);
-        c1.add(d1).intoMemorySegment(tile, row, ORDER);
-        c2.add(d2).intoMemorySegment(tile, 2 * row, ORDER);
-        c3.add(d3).intoMemorySegment(tile, 3 * row, ORDER);
-        c4.add(d4).intoMemorySegment(tile, 4 * row, ORDER);
-        c5.add(d5).intoMemorySegment(tile, 5 * row, ORDER);
+        c0.intoMemorySegment(tile, 0, ORDER);
+        c1.intoMemorySegment(tile, row, ORDER);
+        c2.intoMemorySegment(tile, 2 * row, ORDER);
+        c3.intoMemorySegment(tile, 3 * row, ORDER);
+        c4.intoMemorySegment(tile, 4 * row, ORDER);
+        c5.intoMemorySegment(tile, 5 * row, ORDER);
     }
 
     /** {@link #microKernelOneVector} for a transposed A, as {@link #microKernelStrided}. */
     static void microKernelOneVectorStrided(int k, float[] a, int a0, int a1, int a2, int a3, int a4, int a5, int step,
                             MemorySegment b, long bBase, MemorySegment tile) {
         FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
-        FloatVector d0 = c0, d1 = c0, d2 = c0, d3 = c0, d4 = c0, d5 = c0;
         long row = (long) NR * Float.BYTES;
         long bi = bBase * Float.BYTES;
-        int p = 0;
-        int ap = 0;
-        for (; p < k - 1; p += 2, ap += 2 * step, bi += 2 * row) {
-            FloatVector b0 = FloatVector.fromMemorySegment(S, b, bi, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(S, b, bi + row, ORDER);
-            c0 = FloatVector.broadcast(S, a[a0 + ap]).fma(b0, c0);
-            d0 = FloatVector.broadcast(S, a[a0 + ap + step]).fma(b1, d0);
-            c1 = FloatVector.broadcast(S, a[a1 + ap]).fma(b0, c1);
-            d1 = FloatVector.broadcast(S, a[a1 + ap + step]).fma(b1, d1);
-            c2 = FloatVector.broadcast(S, a[a2 + ap]).fma(b0, c2);
-            d2 = FloatVector.broadcast(S, a[a2 + ap + step]).fma(b1, d2);
-            c3 = FloatVector.broadcast(S, a[a3 + ap]).fma(b0, c3);
-            d3 = FloatVector.broadcast(S, a[a3 + ap + step]).fma(b1, d3);
-            c4 = FloatVector.broadcast(S, a[a4 + ap]).fma(b0, c4);
-            d4 = FloatVector.broadcast(S, a[a4 + ap + step]).fma(b1, d4);
-            c5 = FloatVector.broadcast(S, a[a5 + ap]).fma(b0, c5);
-            d5 = FloatVector.broadcast(S, a[a5 + ap + step]).fma(b1, d5);
-        }
-        if (p < k) {
+        for (int p = 0, ap = 0; p < k; p++, ap += step, bi += row) {
             FloatVector b0 = FloatVector.fromMemorySegment(S, b, bi, ORDER);
             c0 = FloatVector.broadcast(S, a[a0 + ap]).fma(b0, c0);
             c1 = FloatVector.broadcast(S, a[a1 + ap]).fma(b0, c1);
@@ -378,40 +342,21 @@ final class NarrowGemm {
             c5 = FloatVector.broadcast(S, a[a5 + ap]).fma(b0, c5);
         }
         // Stored here, not through a helper: vectors passed to a call C2 leaves out are boxed.
-        c0.add(d0).intoMemorySegment(tile, 0, ORDER);
-        c1.add(d1).intoMemorySegment(tile, row, ORDER);
-        c2.add(d2).intoMemorySegment(tile, 2 * row, ORDER);
-        c3.add(d3).intoMemorySegment(tile, 3 * row, ORDER);
-        c4.add(d4).intoMemorySegment(tile, 4 * row, ORDER);
-        c5.add(d5).intoMemorySegment(tile, 5 * row, ORDER);
+        c0.intoMemorySegment(tile, 0, ORDER);
+        c1.intoMemorySegment(tile, row, ORDER);
+        c2.intoMemorySegment(tile, 2 * row, ORDER);
+        c3.intoMemorySegment(tile, 3 * row, ORDER);
+        c4.intoMemorySegment(tile, 4 * row, ORDER);
+        c5.intoMemorySegment(tile, 5 * row, ORDER);
     }
 
     /** {@link #microKernelOneVector} for six adjacent columns of A, as {@link #microKernelAdjacentColumns}. */
     static void microKernelOneVectorAdjacentColumns(int k, float[] a, int a0, int step,
                             MemorySegment b, long bBase, MemorySegment tile) {
         FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
-        FloatVector d0 = c0, d1 = c0, d2 = c0, d3 = c0, d4 = c0, d5 = c0;
         long row = (long) NR * Float.BYTES;
         long bi = bBase * Float.BYTES;
-        int p = 0;
-        int ap = 0;
-        for (; p < k - 1; p += 2, ap += 2 * step, bi += 2 * row) {
-            FloatVector b0 = FloatVector.fromMemorySegment(S, b, bi, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(S, b, bi + row, ORDER);
-            c0 = FloatVector.broadcast(S, a[a0 + ap]).fma(b0, c0);
-            d0 = FloatVector.broadcast(S, a[a0 + ap + step]).fma(b1, d0);
-            c1 = FloatVector.broadcast(S, a[a0 + ap + 1]).fma(b0, c1);
-            d1 = FloatVector.broadcast(S, a[a0 + ap + step + 1]).fma(b1, d1);
-            c2 = FloatVector.broadcast(S, a[a0 + ap + 2]).fma(b0, c2);
-            d2 = FloatVector.broadcast(S, a[a0 + ap + step + 2]).fma(b1, d2);
-            c3 = FloatVector.broadcast(S, a[a0 + ap + 3]).fma(b0, c3);
-            d3 = FloatVector.broadcast(S, a[a0 + ap + step + 3]).fma(b1, d3);
-            c4 = FloatVector.broadcast(S, a[a0 + ap + 4]).fma(b0, c4);
-            d4 = FloatVector.broadcast(S, a[a0 + ap + step + 4]).fma(b1, d4);
-            c5 = FloatVector.broadcast(S, a[a0 + ap + 5]).fma(b0, c5);
-            d5 = FloatVector.broadcast(S, a[a0 + ap + step + 5]).fma(b1, d5);
-        }
-        if (p < k) {
+        for (int p = 0, ap = 0; p < k; p++, ap += step, bi += row) {
             FloatVector b0 = FloatVector.fromMemorySegment(S, b, bi, ORDER);
             c0 = FloatVector.broadcast(S, a[a0 + ap]).fma(b0, c0);
             c1 = FloatVector.broadcast(S, a[a0 + ap + 1]).fma(b0, c1);
@@ -421,11 +366,11 @@ final class NarrowGemm {
             c5 = FloatVector.broadcast(S, a[a0 + ap + 5]).fma(b0, c5);
         }
         // Stored here, not through a helper: vectors passed to a call C2 leaves out are boxed.
-        c0.add(d0).intoMemorySegment(tile, 0, ORDER);
-        c1.add(d1).intoMemorySegment(tile, row, ORDER);
-        c2.add(d2).intoMemorySegment(tile, 2 * row, ORDER);
-        c3.add(d3).intoMemorySegment(tile, 3 * row, ORDER);
-        c4.add(d4).intoMemorySegment(tile, 4 * row, ORDER);
-        c5.add(d5).intoMemorySegment(tile, 5 * row, ORDER);
+        c0.intoMemorySegment(tile, 0, ORDER);
+        c1.intoMemorySegment(tile, row, ORDER);
+        c2.intoMemorySegment(tile, 2 * row, ORDER);
+        c3.intoMemorySegment(tile, 3 * row, ORDER);
+        c4.intoMemorySegment(tile, 4 * row, ORDER);
+        c5.intoMemorySegment(tile, 5 * row, ORDER);
     }
 }
