@@ -116,12 +116,10 @@ final class NarrowGemm {
                         microKernelAdjacentColumns(k, array, a0, lda, packedB, (long) col * k, tile);
                     }
                 } else if (transA) {
-                    // A last, partial sliver at the very end of A's segment: each row from its own (clamped) base.
-                    if (oneVector) {
-                        microKernelOneVectorStrided(k, array, a0, a1, a2, a3, a4, a5, lda, packedB, (long) col * k, tile);
-                    } else {
-                        microKernelStrided(k, array, a0, a1, a2, a3, a4, a5, lda, packedB, (long) col * k, tile);
-                    }
+                    // A last, partial sliver at the very end of A's segment: each row from its own (clamped)
+                    // base. At most once a call, so a one-vector sliver takes the two-vector kernel here (the
+                    // same sums, lane for lane).
+                    microKernelStrided(k, array, a0, a1, a2, a3, a4, a5, lda, packedB, (long) col * k, tile);
                 } else if (oneVector) {
                     microKernelOneVector(k, array, a0, a1, a2, a3, a4, a5, packedB, (long) col * k, tile);
                 } else {
@@ -316,30 +314,6 @@ final class NarrowGemm {
             c3 = FloatVector.broadcast(S, a[a3 + p]).fma(b0, c3);
             c4 = FloatVector.broadcast(S, a[a4 + p]).fma(b0, c4);
             c5 = FloatVector.broadcast(S, a[a5 + p]).fma(b0, c5);
-        }
-        // Stored here, not through a helper: vectors passed to a call C2 leaves out are boxed.
-        c0.intoMemorySegment(tile, 0, ORDER);
-        c1.intoMemorySegment(tile, row, ORDER);
-        c2.intoMemorySegment(tile, 2 * row, ORDER);
-        c3.intoMemorySegment(tile, 3 * row, ORDER);
-        c4.intoMemorySegment(tile, 4 * row, ORDER);
-        c5.intoMemorySegment(tile, 5 * row, ORDER);
-    }
-
-    /** {@link #microKernelOneVector} for a transposed A, as {@link #microKernelStrided}. */
-    static void microKernelOneVectorStrided(int k, float[] a, int a0, int a1, int a2, int a3, int a4, int a5, int step,
-                            MemorySegment b, long bBase, MemorySegment tile) {
-        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
-        long row = (long) NR * Float.BYTES;
-        long bi = bBase * Float.BYTES;
-        for (int p = 0, ap = 0; p < k; p++, ap += step, bi += row) {
-            FloatVector b0 = FloatVector.fromMemorySegment(S, b, bi, ORDER);
-            c0 = FloatVector.broadcast(S, a[a0 + ap]).fma(b0, c0);
-            c1 = FloatVector.broadcast(S, a[a1 + ap]).fma(b0, c1);
-            c2 = FloatVector.broadcast(S, a[a2 + ap]).fma(b0, c2);
-            c3 = FloatVector.broadcast(S, a[a3 + ap]).fma(b0, c3);
-            c4 = FloatVector.broadcast(S, a[a4 + ap]).fma(b0, c4);
-            c5 = FloatVector.broadcast(S, a[a5 + ap]).fma(b0, c5);
         }
         // Stored here, not through a helper: vectors passed to a call C2 leaves out are boxed.
         c0.intoMemorySegment(tile, 0, ORDER);
