@@ -17,7 +17,8 @@ class GemmPackingTest {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     @ParameterizedTest(name = "{0} lines of {1}, stride {2}, heap {3}")
-    @CsvSource({"10, 256, 32, true", "1, 7, 32, true", "31, 33, 32, false", "32, 17, 32, true", "6, 5, 6, false"})
+    @CsvSource({"10, 256, 32, true", "1, 7, 32, true", "31, 33, 32, false", "32, 17, 32, true", "6, 5, 6, false",
+            "17, 48, 32, false", "16, 16, 32, true", "5, 3, 32, true", "20, 40, 48, true"})
     void transposedPacksTheLinesAsColumnsAndZeroesThePadding(int lines, int length, int stride, boolean heap) {
         int ld = length + 3;
         int offset = 2;
@@ -45,6 +46,41 @@ class GemmPackingTest {
             }
             assertEquals(Float.NaN, packed.getAtIndex(FLOAT, base - 1), "the element before the block");
             assertEquals(Float.NaN, packed.getAtIndex(FLOAT, base + (long) length * stride), "the element after it");
+        }
+    }
+
+    @ParameterizedTest(name = "{0} steps of {1} slivers")
+    @CsvSource({"7, 3", "1, 1", "2, 2", "3, 4", "784, 21"})
+    void sliversOfSixPackEachStepAndWriteNothingPastIt(int rows, int slivers) {
+        int ld = 6 * slivers + 5;
+        int start = 3;
+        float scale = 0.5f;
+        float[] source = new float[start + rows * ld];
+        for (int i = 0; i < source.length; i++) {
+            source[i] = i;
+        }
+        // Room for a padding step after each sliver's steps, as VectorGemm packs an odd depth.
+        long sliverFloats = 6L * (rows + 1);
+        long base = 2;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment packed = arena.allocate((base + slivers * sliverFloats + 1) * Float.BYTES);
+            packed.fill((byte) 0xff);
+
+            GemmPacking.sliversOfSix(source, start, ld, rows, slivers, packed, base, sliverFloats, scale);
+
+            for (int s = 0; s < slivers; s++) {
+                long sliver = base + s * sliverFloats;
+                for (int r = 0; r < rows; r++) {
+                    for (int j = 0; j < 6; j++) {
+                        assertEquals(scale * source[start + r * ld + 6 * s + j], packed.getAtIndex(FLOAT, sliver + 6L * r + j),
+                                "sliver " + s + ", step " + r + ", float " + j);
+                    }
+                }
+                for (int j = 0; j < 6; j++) {
+                    assertEquals(Float.NaN, packed.getAtIndex(FLOAT, sliver + 6L * rows + j), "sliver " + s + "'s padding step");
+                }
+            }
+            assertEquals(Float.NaN, packed.getAtIndex(FLOAT, base - 1), "the element before the slivers");
         }
     }
 }
