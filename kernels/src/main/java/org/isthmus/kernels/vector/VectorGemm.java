@@ -185,10 +185,11 @@ final class VectorGemm {
         /** The depth of every packed block but perhaps the last: k split evenly into blocks of at most KC. */
         private final int depth;
         /**
-         * A untransposed in a float[] and C at most {@link #IN_PLACE_SLIVERS} slivers wide: the
-         * micro-kernel broadcasts from A's rows and A is not packed, since so few slivers would
-         * not repay the packing (128×256×784: 0.72–0.81× → 0.93× OpenBLAS). Wider products pack:
-         * six rows of a wide A read in place cost cache-set conflicts (n = 2048: 0.80× → 0.68×).
+         * A in a float[] and C at most {@link #IN_PLACE_SLIVERS} slivers wide: the micro-kernel
+         * broadcasts from A where it lies (six rows, or for a transposed A six adjacent columns) and
+         * A is not packed, since so few slivers would not repay the packing (128×256×784: 0.72–0.81×
+         * → 0.93× OpenBLAS; transposed, 302 → 273 µs against NN's 253). Wider products pack: six
+         * rows of a wide A read in place cost cache-set conflicts (n = 2048: 0.80× → 0.68×).
          */
         private final boolean readsAInPlace;
 
@@ -226,7 +227,7 @@ final class VectorGemm {
             this.workspace = workspace;
             this.threads = threads;
             this.depth = ceilDiv(k, ceilDiv(k, KC));
-            this.readsAInPlace = !transA && a.onArray() && ceilDiv(n, NR) <= IN_PLACE_SLIVERS;
+            this.readsAInPlace = a.onArray() && ceilDiv(n, NR) <= IN_PLACE_SLIVERS;
         }
 
         /**
@@ -328,7 +329,9 @@ final class VectorGemm {
                         for (int ir = 0; ir < mc; ir += MR) {
                             int height = Math.min(MR, mc - ir);
                             long cIndex = cOffset + (long) (ic + ir) * ldc + col;
-                            if (readsAInPlace) {
+                            if (readsAInPlace && transA) {
+                                multiplyTransposedInPlace(ic + ir, pc, kc, bBase, tile);
+                            } else if (readsAInPlace) {
                                 int row = ic + ir;
                                 NarrowGemm.microKernel(kc, a.array(), rowStart(row, pc), rowStart(row + 1, pc),
                                         rowStart(row + 2, pc), rowStart(row + 3, pc), rowStart(row + 4, pc),
@@ -340,6 +343,24 @@ final class VectorGemm {
                         }
                     }
                 }
+            }
+        }
+
+        /**
+         * The tile of rows [row, row + MR) of a transposed A read in place, depth [pc, pc + kc): op(A)'s
+         * rows are adjacent columns of A, read from one base, as {@link NarrowGemm} does; rows past
+         * the last read the elements after it, never merged, unless that would pass the end of A's
+         * segment (at most the last sliver), where each row reads its own clamped column.
+         */
+        private void multiplyTransposedInPlace(int row, int pc, int kc, long bBase, MemorySegment tile) {
+            float[] array = a.array();
+            int first = (int) (a.base() + aOffset + (long) pc * lda);
+            if (first + row + (long) (kc - 1) * lda + MR <= a.base() + a.segment().byteSize() / Float.BYTES) {
+                NarrowGemm.microKernelAdjacentColumns(kc, array, first + row, lda, packedB, bBase, tile);
+            } else {
+                NarrowGemm.microKernelStrided(kc, array, first + row, first + Math.min(row + 1, m - 1),
+                        first + Math.min(row + 2, m - 1), first + Math.min(row + 3, m - 1),
+                        first + Math.min(row + 4, m - 1), first + Math.min(row + 5, m - 1), lda, packedB, bBase, tile);
             }
         }
 
