@@ -371,21 +371,17 @@ final class VectorGemm {
 
         /** Packs rows [ic, ic+mc) of op(A), columns [pc, pc+kc), times alpha, into MR-row slivers. */
         private void packBlockA(int ic, int mc, int pc, int kc, MemorySegment packed) {
-            int sixes = transA && MR == 6 && a.onArray() ? mc / MR : 0;
-            if (sixes > 0) {
-                GemmPacking.sliversOfSix(a.array(), (int) (a.base() + aOffset + (long) pc * lda + ic), lda, kc, sixes,
-                        packed, 0, (long) MR * packedDepth(kc), alpha);
-            }
             for (int ir = 0; ir < mc; ir += MR) {
                 int height = Math.min(MR, mc - ir);
                 int row = ic + ir;
                 int base = ir * packedDepth(kc);
-                if (ir >= sixes * MR) {
-                    if (transA) {
-                        GemmPacking.rows(a, aOffset + (long) pc * lda + row, lda, kc, height, packed, base, MR, alpha);
-                    } else {
-                        GemmPacking.transposed(a, aOffset + (long) row * lda + pc, lda, height, kc, packed, base, MR, alpha);
-                    }
+                if (transA && MR == 6 && height == MR && a.onArray()) {
+                    GemmPacking.rowsOfSix(a.array(), (int) (a.base() + aOffset + (long) pc * lda + row), lda, kc,
+                            packed, base, alpha);
+                } else if (transA) {
+                    GemmPacking.rows(a, aOffset + (long) pc * lda + row, lda, kc, height, packed, base, MR, alpha);
+                } else {
+                    GemmPacking.transposed(a, aOffset + (long) row * lda + pc, lda, height, kc, packed, base, MR, alpha);
                 }
                 zeroPaddingStep(packed, base, kc, MR);
             }

@@ -49,38 +49,34 @@ class GemmPackingTest {
         }
     }
 
-    @ParameterizedTest(name = "{0} steps of {1} slivers")
-    @CsvSource({"7, 3", "1, 1", "2, 2", "3, 4", "784, 21"})
-    void sliversOfSixPackEachStepAndWriteNothingPastIt(int rows, int slivers) {
-        int ld = 6 * slivers + 5;
+    @ParameterizedTest(name = "{0} rows")
+    @CsvSource({"7", "1", "2", "3", "784"})
+    void rowsOfSixPackEachRowAndWriteNothingPastIt(int rows) {
+        int ld = 11;
         int start = 3;
         float scale = 0.5f;
-        float[] source = new float[start + rows * ld];
+        float[] source = new float[start + (rows - 1) * ld + 6];
         for (int i = 0; i < source.length; i++) {
             source[i] = i;
         }
-        // Room for a padding step after each sliver's steps, as VectorGemm packs an odd depth.
-        long sliverFloats = 6L * (rows + 1);
         long base = 2;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment packed = arena.allocate((base + slivers * sliverFloats + 1) * Float.BYTES);
+            // Room for a padding row after the sliver, as VectorGemm packs an odd depth.
+            MemorySegment packed = arena.allocate((base + 6L * (rows + 1)) * Float.BYTES);
             packed.fill((byte) 0xff);
 
-            GemmPacking.sliversOfSix(source, start, ld, rows, slivers, packed, base, sliverFloats, scale);
+            GemmPacking.rowsOfSix(source, start, ld, rows, packed, base, scale);
 
-            for (int s = 0; s < slivers; s++) {
-                long sliver = base + s * sliverFloats;
-                for (int r = 0; r < rows; r++) {
-                    for (int j = 0; j < 6; j++) {
-                        assertEquals(scale * source[start + r * ld + 6 * s + j], packed.getAtIndex(FLOAT, sliver + 6L * r + j),
-                                "sliver " + s + ", step " + r + ", float " + j);
-                    }
-                }
+            for (int r = 0; r < rows; r++) {
                 for (int j = 0; j < 6; j++) {
-                    assertEquals(Float.NaN, packed.getAtIndex(FLOAT, sliver + 6L * rows + j), "sliver " + s + "'s padding step");
+                    assertEquals(scale * source[start + r * ld + j], packed.getAtIndex(FLOAT, base + 6L * r + j),
+                            "row " + r + ", float " + j);
                 }
             }
-            assertEquals(Float.NaN, packed.getAtIndex(FLOAT, base - 1), "the element before the slivers");
+            for (int j = 0; j < 6; j++) {
+                assertEquals(Float.NaN, packed.getAtIndex(FLOAT, base + 6L * rows + j), "the padding row");
+            }
+            assertEquals(Float.NaN, packed.getAtIndex(FLOAT, base - 1), "the element before the sliver");
         }
     }
 }
