@@ -153,31 +153,24 @@ final class GemmPacking {
     }
 
     /**
-     * {@link #rows} for rows of exactly six floats from a float[]: a full MR = 6 sliver of op(A)
-     * when A is transposed. One vector a row: a whole-vector store spills into the next rows,
-     * which are written after it, so only the last rows take a masked store. Six scalar stores a
-     * row, or one masked store, took 0.29–0.30 ns a float at 126×784; this 0.20 (the general loop 1.8).
+     * {@link #rows} for rows of exactly six floats from a float[], unrolled: a full MR = 6 sliver
+     * of op(A) when A is transposed. Three times faster than the general loop (measured: 0.6
+     * against 1.8 ns a float), which spends its time on loop overhead for such short rows. (One
+     * vector a row, whole-vector stores spilling into the next rows, was faster alone at lda = 128
+     * but made 1024×256×1024 TN 1.14× slower, rows 4 KiB apart: bench/NOTES.md, "Session 27".)
      */
     static void rowsOfSix(float[] src, int start, int ld, int rows, MemorySegment packed, long base, float scale) {
         long to = base * Float.BYTES;
         int from = start;
-        if (V < 6) {
-            for (int r = 0; r < rows; r++, from += ld, to += 6 * Float.BYTES) {
-                for (int j = 0; j < 6; j++) {
-                    packed.set(PACKED, to + (long) j * Float.BYTES, scale * src[from + j]);
-                }
-            }
-            return;
-        }
-        VectorMask<Float> six = S.indexInRange(0, 6);
-        // A whole vector reaches into the ⌈V/6⌉ − 1 rows after its own.
-        int spilling = Math.max(0, rows - (Math.ceilDiv(V, 6) - 1));
-        int r = 0;
-        for (; r < spilling; r++, from += ld, to += 6 * Float.BYTES) {
-            FloatVector.fromArray(S, src, from, six).mul(scale).intoMemorySegment(packed, to, ORDER);
-        }
-        for (; r < rows; r++, from += ld, to += 6 * Float.BYTES) {
-            FloatVector.fromArray(S, src, from, six).mul(scale).intoMemorySegment(packed, to, ORDER, six);
+        for (int r = 0; r < rows; r++) {
+            packed.set(PACKED, to, scale * src[from]);
+            packed.set(PACKED, to + 4, scale * src[from + 1]);
+            packed.set(PACKED, to + 8, scale * src[from + 2]);
+            packed.set(PACKED, to + 12, scale * src[from + 3]);
+            packed.set(PACKED, to + 16, scale * src[from + 4]);
+            packed.set(PACKED, to + 20, scale * src[from + 5]);
+            from += ld;
+            to += 6 * Float.BYTES;
         }
     }
 
