@@ -209,8 +209,17 @@ final class GemmPacking {
         }
         for (int line = 0; line < lines; line++) {
             long from = index + (long) line * ld;
-            for (int p = whole; p < length; p++) {
-                packed.setAtIndex(PACKED, base + (long) p * stride + line, scale * src.get(from + p));
+            if (src.onArray()) {
+                float[] array = src.array();
+                int start = (int) (src.base() + from);
+                for (int p = whole; p < length; p++) {
+                    packed.setAtIndex(PACKED, base + (long) p * stride + line, scale * array[start + p]);
+                }
+            } else {
+                MemorySegment segment = src.segment();
+                for (int p = whole; p < length; p++) {
+                    packed.setAtIndex(PACKED, base + (long) p * stride + line, scale * segment.getAtIndex(SOURCE, from + p));
+                }
             }
         }
     }
