@@ -78,6 +78,8 @@ class GemmTest {
         cases.add(GemmCase.plain(false, true, 512, 1031, 700, 1f, 1f));
         cases.add(GemmCase.plain(true, false, 1031, 512, 1024, 2.5f, -1f));
         cases.add(GemmCase.plain(false, false, 9, 2200, 300, 1f, 0f));
+        // Several panels of B (three of 704 columns at 16 lanes, two of 1056 at 8 or 4), A packed for each.
+        cases.add(GemmCase.plain(false, false, 40, 2100, 2000, 0.5f, 1f));
         // Narrow products on the direct path, large enough for both threads.
         cases.add(GemmCase.plain(false, false, 3001, 20, 500, 1f, 0f));
         cases.add(GemmCase.plain(false, true, 2999, 31, 400, -0.5f, 2f));

@@ -39,6 +39,23 @@ final class GemmPacking {
     private static final VectorShuffle<Float> RIGHT_1 = rotation(1);
     private static final VectorShuffle<Float> LEFT_1 = rotation(-1);
     private static final VectorMask<Float> BIT_1 = lanesWithBit(1);
+    // transposeSixLines: output vector i of a group takes the lanes of lines 2j and 2j + 1 by
+    // FROM_{2j}{2j+1}_TO_i, and LINES_{2j}{2j+1}_IN_i marks which of its lanes they fill.
+    private static final VectorShuffle<Float> FROM_01_TO_0 = sixLineShuffle(0, 0);
+    private static final VectorShuffle<Float> FROM_23_TO_0 = sixLineShuffle(0, 2);
+    private static final VectorShuffle<Float> FROM_45_TO_0 = sixLineShuffle(0, 4);
+    private static final VectorShuffle<Float> FROM_01_TO_1 = sixLineShuffle(1, 0);
+    private static final VectorShuffle<Float> FROM_23_TO_1 = sixLineShuffle(1, 2);
+    private static final VectorShuffle<Float> FROM_45_TO_1 = sixLineShuffle(1, 4);
+    private static final VectorShuffle<Float> FROM_01_TO_2 = sixLineShuffle(2, 0);
+    private static final VectorShuffle<Float> FROM_23_TO_2 = sixLineShuffle(2, 2);
+    private static final VectorShuffle<Float> FROM_45_TO_2 = sixLineShuffle(2, 4);
+    private static final VectorMask<Float> LINES_23_IN_0 = sixLineMask(0, 2);
+    private static final VectorMask<Float> LINES_45_IN_0 = sixLineMask(0, 4);
+    private static final VectorMask<Float> LINES_23_IN_1 = sixLineMask(1, 2);
+    private static final VectorMask<Float> LINES_45_IN_1 = sixLineMask(1, 4);
+    private static final VectorMask<Float> LINES_23_IN_2 = sixLineMask(2, 2);
+    private static final VectorMask<Float> LINES_45_IN_2 = sixLineMask(2, 4);
 
     private GemmPacking() {
     }
@@ -225,6 +242,43 @@ final class GemmPacking {
     }
 
     /**
+     * {@link #transposed} for exactly six lines from a float[] into rows of six floats: a full
+     * MR = 6 sliver of an untransposed op(A). V/2 positions of the six lines become three vectors
+     * of the packed sliver, each gathered from the lines two at a time (two-source rearranges) and
+     * blended; the positions left at the end are packed one at a time. At 2048³, packing A one
+     * element at a time cost 6% of the call; this way, packing it twice (once a panel of B) costs
+     * about 2.5% (bench/NOTES.md, "Session 28").
+     */
+    static void transposeSixLines(float[] src, int start, int ld, int length, MemorySegment packed, long base, float scale) {
+        long to = base * Float.BYTES;
+        long vectorBytes = (long) V * Float.BYTES;
+        int p = 0;
+        for (; p + V <= length; p += V / 2, to += 3 * vectorBytes) {
+            int from = start + p;
+            FloatVector l0 = FloatVector.fromArray(S, src, from).mul(scale);
+            FloatVector l1 = FloatVector.fromArray(S, src, from + ld).mul(scale);
+            FloatVector l2 = FloatVector.fromArray(S, src, from + 2 * ld).mul(scale);
+            FloatVector l3 = FloatVector.fromArray(S, src, from + 3 * ld).mul(scale);
+            FloatVector l4 = FloatVector.fromArray(S, src, from + 4 * ld).mul(scale);
+            FloatVector l5 = FloatVector.fromArray(S, src, from + 5 * ld).mul(scale);
+            l0.rearrange(FROM_01_TO_0, l1).blend(l2.rearrange(FROM_23_TO_0, l3), LINES_23_IN_0)
+                    .blend(l4.rearrange(FROM_45_TO_0, l5), LINES_45_IN_0).intoMemorySegment(packed, to, ORDER);
+            l0.rearrange(FROM_01_TO_1, l1).blend(l2.rearrange(FROM_23_TO_1, l3), LINES_23_IN_1)
+                    .blend(l4.rearrange(FROM_45_TO_1, l5), LINES_45_IN_1).intoMemorySegment(packed, to + vectorBytes, ORDER);
+            l0.rearrange(FROM_01_TO_2, l1).blend(l2.rearrange(FROM_23_TO_2, l3), LINES_23_IN_2)
+                    .blend(l4.rearrange(FROM_45_TO_2, l5), LINES_45_IN_2).intoMemorySegment(packed, to + 2 * vectorBytes, ORDER);
+        }
+        for (int from = start + p; p < length; p++, from++, to += 6 * Float.BYTES) {
+            packed.set(PACKED, to, scale * src[from]);
+            packed.set(PACKED, to + 4, scale * src[from + ld]);
+            packed.set(PACKED, to + 8, scale * src[from + 2 * ld]);
+            packed.set(PACKED, to + 12, scale * src[from + 3 * ld]);
+            packed.set(PACKED, to + 16, scale * src[from + 4 * ld]);
+            packed.set(PACKED, to + 20, scale * src[from + 5 * ld]);
+        }
+    }
+
+    /**
      * 16 source rows (those past {@code lines} read as zero) × V positions from {@code from}, times
      * scale, transposed in registers by Eklundh's method: the round for b swaps the off-diagonal b×b
      * blocks of rows i and i + b (lanes with bit b set of row i take row i + b's lanes b to their
@@ -335,6 +389,26 @@ final class GemmPacking {
         d13.intoMemorySegment(packed, to + 13 % V * rowBytes + (13 - 13 % V) * Float.BYTES, ORDER);
         d14.intoMemorySegment(packed, to + 14 % V * rowBytes + (14 - 14 % V) * Float.BYTES, ORDER);
         d15.intoMemorySegment(packed, to + 15 % V * rowBytes + (15 - 15 % V) * Float.BYTES, ORDER);
+    }
+
+    /**
+     * For packed vector {@code out} of a group of V/2 positions of six lines (position p of line l
+     * goes to float 6p + l), the two-source shuffle that takes its lanes from lines {@code line}
+     * and {@code line + 1}; its other lanes are left to the blends.
+     */
+    private static VectorShuffle<Float> sixLineShuffle(int out, int line) {
+        return VectorShuffle.fromOp(S, lane -> {
+            int packedIndex = V * out + lane;
+            int position = packedIndex / 6;
+            int from = packedIndex % 6;
+            return from == line ? position : from == line + 1 ? V + position : 0;
+        });
+    }
+
+    /** The lanes of packed vector {@code out} that lines {@code line} and {@code line + 1} fill. */
+    private static VectorMask<Float> sixLineMask(int out, int line) {
+        return VectorMask.fromLong(S, IntStream.range(0, V).filter(lane -> (V * out + lane) % 6 / 2 == line / 2)
+                .mapToLong(lane -> 1L << lane).sum());
     }
 
     /** Lane i takes lane i − lanes, around. */

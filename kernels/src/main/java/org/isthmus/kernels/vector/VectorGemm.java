@@ -43,8 +43,14 @@ final class VectorGemm {
      * V = 8 (144 rows) and 384 KiB at V = 16 (96 rows, for a 1 MiB L2).
      */
     static final int MC = (V >= 16 ? 16 : 24) * MR;
-    /** Columns of one packed B panel: KC×NC floats (4 MiB at V = 8, 8 MiB at V = 16) stay in L3. */
-    static final int NC = 2048;
+    /**
+     * Most floats in one packed block of B (4 MiB), which every MC-row block of A streams from L3:
+     * n is cut into equal panels as wide as that allows at the call's depth (1024 columns at depth
+     * 1024). At V = 16, 8 MiB blocks (2048 columns) fed the micro-kernel at 217 GFLOP/s against 239
+     * for 4 MiB, and 2048³ went from 0.90 to 0.96 of OpenBLAS once A's packing was cheap enough to
+     * be done once a panel (bench/NOTES.md, "Session 28").
+     */
+    static final int B_BLOCK_FLOATS = 1 << 20;
     /** Widest C, in NR-wide slivers, for which the packed path reads A in place. */
     static final int IN_PLACE_SLIVERS = 16;
     /**
@@ -168,7 +174,7 @@ final class VectorGemm {
         }
     }
 
-    /** One sgemm call: the loops over KC×NC blocks, with packing and compute split over threads. */
+    /** One sgemm call: the loops over blocks of B, with packing and compute split over threads. */
     private static final class Call {
         private final boolean transA;
         private final boolean transB;
@@ -190,6 +196,8 @@ final class VectorGemm {
         private final int threads;
         /** The depth of every packed block but perhaps the last: k split evenly into blocks of at most KC. */
         private final int depth;
+        /** The width of every panel of B but perhaps the last: n split evenly into panels of at most {@link #B_BLOCK_FLOATS}. */
+        private final int panelWidth;
         /**
          * A in a float[] and C at most {@link #IN_PLACE_SLIVERS} slivers wide: the micro-kernel
          * broadcasts from A where it lies (six rows, or for a transposed A six adjacent columns) and
@@ -233,19 +241,21 @@ final class VectorGemm {
             this.workspace = workspace;
             this.threads = threads;
             this.depth = ceilDiv(k, ceilDiv(k, KC));
+            int widest = Math.max(NR, B_BLOCK_FLOATS / packedDepth(depth) / NR * NR);
+            this.panelWidth = ceilDiv(ceilDiv(n, ceilDiv(n, widest)), NR) * NR;
             this.readsAInPlace = a.onArray() && ceilDiv(n, NR) <= IN_PLACE_SLIVERS
                     && (!transA || (long) depth * lda * Float.BYTES <= IN_PLACE_TRANSPOSED_SPAN);
         }
 
         /**
-         * For each NC-wide panel of B: pack a group of KC blocks of it (as many as fit
+         * For each panel of B: pack a group of KC blocks of it (as many as fit
          * {@link #B_GROUP_FLOATS}), then compute them, each phase split into parts over the
          * threads. Two synchronisations per group, not per block.
          */
         void run() {
             int rowSlivers = ceilDiv(m, MR);
-            for (jc = 0; jc < n; jc += NC) {
-                nc = Math.min(NC, n - jc);
+            for (jc = 0; jc < n; jc += panelWidth) {
+                nc = Math.min(panelWidth, n - jc);
                 splitRows = balance(rowSlivers) >= balance(ceilDiv(nc, NR));
                 computeParts = threads == 1 ? 1 : splitRows ? Math.min(rowSlivers, threads * PARTS_PER_THREAD) : threads;
                 blockFloats = (long) ceilDiv(nc, NR) * NR * packedDepth(depth);
@@ -384,6 +394,9 @@ final class VectorGemm {
                 int base = ir * packedDepth(kc);
                 if (transA && MR == 6 && height == MR && a.onArray()) {
                     GemmPacking.rowsOfSix(a.array(), (int) (a.base() + aOffset + (long) pc * lda + row), lda, kc,
+                            packed, base, alpha);
+                } else if (MR == 6 && height == MR && a.onArray()) {
+                    GemmPacking.transposeSixLines(a.array(), (int) (a.base() + aOffset + (long) row * lda + pc), lda, kc,
                             packed, base, alpha);
                 } else if (transA) {
                     GemmPacking.rows(a, aOffset + (long) pc * lda + row, lda, kc, height, packed, base, MR, alpha);

@@ -9,8 +9,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * {@link GemmPacking#transposed} into a block that holds the previous product's panel (NaN here): every
- * packed element is its source element times the scale, and the padding columns are zero again.
+ * {@link GemmPacking}'s packings into blocks that hold the previous product's panel (NaN here): every
+ * packed element is its source element times the scale, the padding columns are zero again, and
+ * nothing past the block is written.
  */
 class GemmPackingTest {
 
@@ -75,6 +76,35 @@ class GemmPackingTest {
             }
             for (int j = 0; j < 6; j++) {
                 assertEquals(Float.NaN, packed.getAtIndex(FLOAT, base + 6L * rows + j), "the padding row");
+            }
+            assertEquals(Float.NaN, packed.getAtIndex(FLOAT, base - 1), "the element before the sliver");
+        }
+    }
+
+    @ParameterizedTest(name = "{0} positions, lines {1} apart")
+    @CsvSource({"1, 3", "5, 9", "7, 7", "8, 8", "9, 20", "15, 16", "16, 16", "17, 33", "24, 2048", "31, 40", "1031, 1100"})
+    void transposeSixLinesPacksEachPositionAsSixFloatsAndWritesNothingPastThem(int length, int ld) {
+        int start = 4;
+        float scale = -0.75f;
+        float[] source = new float[start + 5 * ld + length];
+        for (int i = 0; i < source.length; i++) {
+            source[i] = i + 0.5f;
+        }
+        long base = 3;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment packed = arena.allocate((base + 6L * length + 6) * Float.BYTES);
+            packed.fill((byte) 0xff);
+
+            GemmPacking.transposeSixLines(source, start, ld, length, packed, base, scale);
+
+            for (int p = 0; p < length; p++) {
+                for (int line = 0; line < 6; line++) {
+                    assertEquals(scale * source[start + line * ld + p], packed.getAtIndex(FLOAT, base + 6L * p + line),
+                            "position " + p + ", line " + line);
+                }
+            }
+            for (int j = 0; j < 6; j++) {
+                assertEquals(Float.NaN, packed.getAtIndex(FLOAT, base + 6L * length + j), "the padding step");
             }
             assertEquals(Float.NaN, packed.getAtIndex(FLOAT, base - 1), "the element before the sliver");
         }
