@@ -27,6 +27,8 @@ final class GemmPacking {
     private static final int V = S.length();
     /** Source rows {@link #transposeBlock} transposes at a time: 16 registers, one per row. */
     private static final int TRANSPOSE_LINES = 16;
+    /** The lanes of one six-float row ({@link #rowsOfSix}; used only where V ≥ 6). */
+    private static final VectorMask<Float> FIRST_SIX = S.indexInRange(0, 6);
     private static final VectorShuffle<Float> RIGHT_8 = rotation(8);
     private static final VectorShuffle<Float> LEFT_8 = rotation(-8);
     private static final VectorMask<Float> BIT_8 = lanesWithBit(8);
@@ -170,24 +172,33 @@ final class GemmPacking {
     }
 
     /**
-     * {@link #rows} for rows of exactly six floats from a float[], unrolled: a full MR = 6 sliver
-     * of op(A) when A is transposed. Three times faster than the general loop (measured: 0.6
-     * against 1.8 ns a float), which spends its time on loop overhead for such short rows. (One
-     * vector a row, whole-vector stores spilling into the next rows, was faster alone at lda = 128
-     * but made 1024×256×1024 TN 1.14× slower, rows 4 KiB apart: bench/NOTES.md, "Session 27".)
+     * {@link #rows} for rows of six floats from a float[]: each of {@code rows} source rows
+     * ({@code ld} apart) holds {@code slivers} six-float rows side by side, which become row r of
+     * the slivers at {@code base}, {@code base + sliverFloats}, …: the MR = 6 slivers of a
+     * transposed op(A), each source row read once for all of them. Each six-float row is one
+     * vector load and one masked store where V ≥ 6 and the load stays inside the array, six
+     * scalar stores otherwise.
      */
-    static void rowsOfSix(float[] src, int start, int ld, int rows, MemorySegment packed, long base, float scale) {
-        long to = base * Float.BYTES;
-        int from = start;
-        for (int r = 0; r < rows; r++) {
-            packed.set(PACKED, to, scale * src[from]);
-            packed.set(PACKED, to + 4, scale * src[from + 1]);
-            packed.set(PACKED, to + 8, scale * src[from + 2]);
-            packed.set(PACKED, to + 12, scale * src[from + 3]);
-            packed.set(PACKED, to + 16, scale * src[from + 4]);
-            packed.set(PACKED, to + 20, scale * src[from + 5]);
-            from += ld;
-            to += 6 * Float.BYTES;
+    static void rowsOfSix(float[] src, int start, int ld, int rows, int slivers,
+                          MemorySegment packed, long base, long sliverFloats, float scale) {
+        long sliverBytes = sliverFloats * Float.BYTES;
+        int width = 6 * slivers;
+        for (int r = 0, from = start; r < rows; r++, from += ld) {
+            long to = (base + 6L * r) * Float.BYTES;
+            if (V >= 6 && from + width - 6 + V <= src.length) {
+                for (int j = from, end = from + width; j < end; j += 6, to += sliverBytes) {
+                    FloatVector.fromArray(S, src, j).mul(scale).intoMemorySegment(packed, to, ORDER, FIRST_SIX);
+                }
+            } else {
+                for (int j = from, end = from + width; j < end; j += 6, to += sliverBytes) {
+                    packed.set(PACKED, to, scale * src[j]);
+                    packed.set(PACKED, to + 4, scale * src[j + 1]);
+                    packed.set(PACKED, to + 8, scale * src[j + 2]);
+                    packed.set(PACKED, to + 12, scale * src[j + 3]);
+                    packed.set(PACKED, to + 16, scale * src[j + 4]);
+                    packed.set(PACKED, to + 20, scale * src[j + 5]);
+                }
+            }
         }
     }
 

@@ -44,6 +44,13 @@ final class VectorGemm {
      */
     static final int MC = (V >= 16 ? 16 : 24) * MR;
     /**
+     * Floats left free after each MR-row sliver of a packed A block: one cache line, so that the
+     * slivers do not start in the same L1 sets. A transposed A is packed a row at a time into every
+     * sliver of the block at once, and at kc = 1024 slivers 24 KiB apart sent all of those stores
+     * to one set (bench/NOTES.md, "Session 28").
+     */
+    static final int A_SLIVER_GAP = 16;
+    /**
      * Most floats in one packed block of B (4 MiB), which every MC-row block of A streams from L3:
      * n is cut into equal panels as wide as that allows at the call's depth (1024 columns at depth
      * 1024). At V = 16, 8 MiB blocks (2048 columns) fed the micro-kernel at 217 GFLOP/s against 239
@@ -160,7 +167,7 @@ final class VectorGemm {
             tiles = new MemorySegment[parts];
             dotSums = new float[parts * DOT_SUMS_STRIDE];
             for (int t = 0; t < parts; t++) {
-                packedA[t] = arena.allocate((long) MC * KC * Float.BYTES, 64);
+                packedA[t] = arena.allocate((MC / MR) * aSliverFloats(KC) * Float.BYTES, 64);
                 tiles[t] = arena.allocate((long) MR * NR * Float.BYTES, 64);
             }
         }
@@ -354,7 +361,7 @@ final class VectorGemm {
                                         rowStart(row + 2, pc), rowStart(row + 3, pc), rowStart(row + 4, pc),
                                         rowStart(row + 5, pc), packedB, bBase, tile);
                             } else {
-                                microKernel(packedDepth(kc), packedA, (long) ir * packedDepth(kc), packedB, bBase, tile);
+                                microKernel(packedDepth(kc), packedA, ir / MR * aSliverFloats(kc), packedB, bBase, tile);
                             }
                             mergeTile(tile, height, width, c, cIndex, ldc, blockBeta);
                         }
@@ -386,18 +393,28 @@ final class VectorGemm {
             return (int) (a.base() + aOffset + (long) Math.min(row, m - 1) * lda + pc);
         }
 
-        /** Packs rows [ic, ic+mc) of op(A), columns [pc, pc+kc), times alpha, into MR-row slivers. */
+        /**
+         * Packs rows [ic, ic+mc) of op(A), columns [pc, pc+kc), times alpha, into MR-row slivers
+         * {@link #aSliverFloats} apart. A transposed A from a float[] is read a row at a time into
+         * every whole sliver at once: sliver by sliver, each step visited a new row of A (its own
+         * 4 KiB page at lda = 1024) once per sliver.
+         */
         private void packBlockA(int ic, int mc, int pc, int kc, MemorySegment packed) {
+            long sliverFloats = aSliverFloats(kc);
+            int wholeSlivers = MR == 6 && a.onArray() ? mc / MR : 0;
+            if (transA && wholeSlivers > 0) {
+                GemmPacking.rowsOfSix(a.array(), (int) (a.base() + aOffset + (long) pc * lda + ic), lda, kc, wholeSlivers,
+                        packed, 0, sliverFloats, alpha);
+            }
             for (int ir = 0; ir < mc; ir += MR) {
                 int height = Math.min(MR, mc - ir);
                 int row = ic + ir;
-                int base = ir * packedDepth(kc);
-                if (transA && MR == 6 && height == MR && a.onArray()) {
-                    GemmPacking.rowsOfSix(a.array(), (int) (a.base() + aOffset + (long) pc * lda + row), lda, kc,
-                            packed, base, alpha);
-                } else if (MR == 6 && height == MR && a.onArray()) {
-                    GemmPacking.transposeSixLines(a.array(), (int) (a.base() + aOffset + (long) row * lda + pc), lda, kc,
-                            packed, base, alpha);
+                long base = ir / MR * sliverFloats;
+                if (ir / MR < wholeSlivers) {
+                    if (!transA) {
+                        GemmPacking.transposeSixLines(a.array(), (int) (a.base() + aOffset + (long) row * lda + pc), lda, kc,
+                                packed, base, alpha);
+                    }
                 } else if (transA) {
                     GemmPacking.rows(a, aOffset + (long) pc * lda + row, lda, kc, height, packed, base, MR, alpha);
                 } else {
@@ -406,6 +423,11 @@ final class VectorGemm {
                 zeroPaddingStep(packed, base, kc, MR);
             }
         }
+    }
+
+    /** Floats from one MR-row sliver of a packed A block of kc steps to the next. */
+    static long aSliverFloats(int kc) {
+        return (long) MR * packedDepth(kc) + A_SLIVER_GAP;
     }
 
     /**

@@ -50,34 +50,39 @@ class GemmPackingTest {
         }
     }
 
-    @ParameterizedTest(name = "{0} rows")
-    @CsvSource({"7", "1", "2", "3", "784"})
-    void rowsOfSixPackEachRowAndWriteNothingPastIt(int rows) {
-        int ld = 11;
+    @ParameterizedTest(name = "{0} rows into {1} slivers, the last row ending the array: {2}")
+    @CsvSource({"7, 1, true", "1, 3, false", "2, 16, true", "3, 2, false", "784, 5, true", "784, 5, false"})
+    void rowsOfSixPackEachRowIntoItsSliverAndWriteNothingPastIt(int rows, int slivers, boolean lastRowEndsTheArray) {
+        int ld = 6 * slivers + 5;
         int start = 3;
         float scale = 0.5f;
-        float[] source = new float[start + (rows - 1) * ld + 6];
+        // A last row that ends the array takes the scalar path: its vector loads would pass the end.
+        float[] source = new float[start + (rows - 1) * ld + 6 * slivers + (lastRowEndsTheArray ? 0 : 16)];
         for (int i = 0; i < source.length; i++) {
             source[i] = i;
         }
         long base = 2;
+        // Room for a padding row after each sliver, as VectorGemm packs an odd depth, and a gap after it.
+        long sliverFloats = 6L * (rows + 1) + 16;
         try (Arena arena = Arena.ofConfined()) {
-            // Room for a padding row after the sliver, as VectorGemm packs an odd depth.
-            MemorySegment packed = arena.allocate((base + 6L * (rows + 1)) * Float.BYTES);
+            MemorySegment packed = arena.allocate((base + slivers * sliverFloats) * Float.BYTES);
             packed.fill((byte) 0xff);
 
-            GemmPacking.rowsOfSix(source, start, ld, rows, packed, base, scale);
+            GemmPacking.rowsOfSix(source, start, ld, rows, slivers, packed, base, sliverFloats, scale);
 
-            for (int r = 0; r < rows; r++) {
-                for (int j = 0; j < 6; j++) {
-                    assertEquals(scale * source[start + r * ld + j], packed.getAtIndex(FLOAT, base + 6L * r + j),
-                            "row " + r + ", float " + j);
+            for (int s = 0; s < slivers; s++) {
+                long sliver = base + s * sliverFloats;
+                for (int r = 0; r < rows; r++) {
+                    for (int j = 0; j < 6; j++) {
+                        assertEquals(scale * source[start + r * ld + 6 * s + j], packed.getAtIndex(FLOAT, sliver + 6L * r + j),
+                                "sliver " + s + ", row " + r + ", float " + j);
+                    }
+                }
+                for (long i = sliver + 6L * rows; i < sliver + sliverFloats; i++) {
+                    assertEquals(Float.NaN, packed.getAtIndex(FLOAT, i), "sliver " + s + ": the padding row and the gap");
                 }
             }
-            for (int j = 0; j < 6; j++) {
-                assertEquals(Float.NaN, packed.getAtIndex(FLOAT, base + 6L * rows + j), "the padding row");
-            }
-            assertEquals(Float.NaN, packed.getAtIndex(FLOAT, base - 1), "the element before the sliver");
+            assertEquals(Float.NaN, packed.getAtIndex(FLOAT, base - 1), "the element before the slivers");
         }
     }
 
