@@ -207,7 +207,7 @@ final class DirectConvolution {
                         NarrowGemm.microKernel(length, paddedInput, row(tapOffsets, t, taps), row(tapOffsets, t + 1, taps),
                                 row(tapOffsets, t + 2, taps), row(tapOffsets, t + 3, taps), row(tapOffsets, t + 4, taps),
                                 row(tapOffsets, t + 5, taps), packed, 0, tile);
-                        VectorGemm.mergeTile(tile, Math.min(mr, taps - t), width, partialOperand, (long) t * ldc + s * nr, ldc, 1f);
+                        VectorGemm.mergeTile(tile, 0, Math.min(mr, taps - t), width, partialOperand, (long) t * ldc + s * nr, ldc, 1f);
                     }
                 }
             }

@@ -125,7 +125,7 @@ final class NarrowGemm {
                 } else {
                     microKernel(k, array, a0, a1, a2, a3, a4, a5, packedB, (long) col * k, tile);
                 }
-                VectorGemm.mergeTile(tile, height, Math.min(NR, n - col), c, cOffset + (long) row * ldc + col, ldc, beta);
+                VectorGemm.mergeTile(tile, 0, height, Math.min(NR, n - col), c, cOffset + (long) row * ldc + col, ldc, beta);
             }
         }
     }

@@ -160,7 +160,10 @@ final class VectorGemm {
         final float[] dotSums;
         private MemorySegment packedB = MemorySegment.NULL;
 
-        /** Buffers for {@code parts} parts of a parallel phase; part i uses packedA[i] and tiles[i]. */
+        /**
+         * Buffers for {@code parts} parts of a parallel phase; part i uses packedA[i] and tiles[i],
+         * which holds the MC/MR tiles of one sliver of C before they are merged.
+         */
         Workspace(int parts) {
             Arena arena = Arena.ofAuto();
             packedA = new MemorySegment[parts];
@@ -168,7 +171,7 @@ final class VectorGemm {
             dotSums = new float[parts * DOT_SUMS_STRIDE];
             for (int t = 0; t < parts; t++) {
                 packedA[t] = arena.allocate((MC / MR) * aSliverFloats(KC) * Float.BYTES, 64);
-                tiles[t] = arena.allocate((long) MR * NR * Float.BYTES, 64);
+                tiles[t] = arena.allocate((long) MC * NR * Float.BYTES, 64);
             }
         }
 
@@ -350,20 +353,29 @@ final class VectorGemm {
                         int col = jc + s * NR;
                         int width = Math.min(NR, n - col);
                         long bBase = blockBase + (long) s * packedDepth(kc) * NR;
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int height = Math.min(MR, mc - ir);
-                            long cIndex = cOffset + (long) (ic + ir) * ldc + col;
-                            if (readsAInPlace && transA) {
-                                multiplyTransposedInPlace(ic + ir, pc, kc, bBase, tile);
-                            } else if (readsAInPlace) {
+                        if (readsAInPlace) {
+                            for (int ir = 0; ir < mc; ir += MR) {
                                 int row = ic + ir;
-                                NarrowGemm.microKernel(kc, a.array(), rowStart(row, pc), rowStart(row + 1, pc),
-                                        rowStart(row + 2, pc), rowStart(row + 3, pc), rowStart(row + 4, pc),
-                                        rowStart(row + 5, pc), packedB, bBase, tile);
-                            } else {
-                                microKernel(packedDepth(kc), packedA, ir / MR * aSliverFloats(kc), packedB, bBase, tile);
+                                if (transA) {
+                                    multiplyTransposedInPlace(row, pc, kc, bBase, tile);
+                                } else {
+                                    NarrowGemm.microKernel(kc, a.array(), rowStart(row, pc), rowStart(row + 1, pc),
+                                            rowStart(row + 2, pc), rowStart(row + 3, pc), rowStart(row + 4, pc),
+                                            rowStart(row + 5, pc), packedB, bBase, tile);
+                                }
+                                mergeTile(tile, 0, Math.min(MR, mc - ir), width, c, cOffset + (long) row * ldc + col, ldc, blockBeta);
                             }
-                            mergeTile(tile, height, width, c, cIndex, ldc, blockBeta);
+                        } else {
+                            // The sliver's tiles first, then their merges together: the misses on C's rows
+                            // overlap (2048³ on two threads: 404 → 416 GFLOP/s, bench/NOTES.md, "Session 28").
+                            for (int ir = 0; ir < mc; ir += MR) {
+                                microKernel(packedDepth(kc), packedA, ir / MR * aSliverFloats(kc), packedB, bBase,
+                                        tile, (long) ir * NR * Float.BYTES);
+                            }
+                            for (int ir = 0; ir < mc; ir += MR) {
+                                mergeTile(tile, (long) ir * NR * Float.BYTES, Math.min(MR, mc - ir), width, c,
+                                        cOffset + (long) (ic + ir) * ldc + col, ldc, blockBeta);
+                            }
                         }
                     }
                 }
@@ -432,13 +444,13 @@ final class VectorGemm {
 
     /**
      * The MR×NR register tile: tile = Σ_p A[p]·B[p] over kc packed steps, written row by row
-     * (NR floats each) to the off-heap {@code tile}. It does nothing else: a larger method
+     * (NR floats each) to the off-heap {@code tile} from byte {@code tileAt}. It does nothing else: a larger method
      * crosses C2's inlining node limit, and a vector that meets a call left out is boxed.
      * {@code kc} is even ({@link #packedDepth}): the loop takes two steps a pass, which C2 does
      * not unroll by itself, so the loop's own instructions (counter, B's bounds checks, address
      * arithmetic) are paid once per 24 FMAs instead of once per 12.
      */
-    static void microKernel(int kc, MemorySegment a, long aBase, MemorySegment b, long bBase, MemorySegment tile) {
+    static void microKernel(int kc, MemorySegment a, long aBase, MemorySegment b, long bBase, MemorySegment tile, long tileAt) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -497,18 +509,18 @@ final class VectorGemm {
             c51 = av.fma(b1, c51);
         }
         long row = nextB;
-        c00.intoMemorySegment(tile, 0, ORDER);
-        c01.intoMemorySegment(tile, half, ORDER);
-        c10.intoMemorySegment(tile, row, ORDER);
-        c11.intoMemorySegment(tile, row + half, ORDER);
-        c20.intoMemorySegment(tile, 2 * row, ORDER);
-        c21.intoMemorySegment(tile, 2 * row + half, ORDER);
-        c30.intoMemorySegment(tile, 3 * row, ORDER);
-        c31.intoMemorySegment(tile, 3 * row + half, ORDER);
-        c40.intoMemorySegment(tile, 4 * row, ORDER);
-        c41.intoMemorySegment(tile, 4 * row + half, ORDER);
-        c50.intoMemorySegment(tile, 5 * row, ORDER);
-        c51.intoMemorySegment(tile, 5 * row + half, ORDER);
+        c00.intoMemorySegment(tile, tileAt, ORDER);
+        c01.intoMemorySegment(tile, tileAt + half, ORDER);
+        c10.intoMemorySegment(tile, tileAt + row, ORDER);
+        c11.intoMemorySegment(tile, tileAt + row + half, ORDER);
+        c20.intoMemorySegment(tile, tileAt + 2 * row, ORDER);
+        c21.intoMemorySegment(tile, tileAt + 2 * row + half, ORDER);
+        c30.intoMemorySegment(tile, tileAt + 3 * row, ORDER);
+        c31.intoMemorySegment(tile, tileAt + 3 * row + half, ORDER);
+        c40.intoMemorySegment(tile, tileAt + 4 * row, ORDER);
+        c41.intoMemorySegment(tile, tileAt + 4 * row + half, ORDER);
+        c50.intoMemorySegment(tile, tileAt + 5 * row, ORDER);
+        c51.intoMemorySegment(tile, tileAt + 5 * row + half, ORDER);
     }
 
     /** The depth of a packed block of kc steps: kc rounded up to even, the extra step zeros in A and in B. */
@@ -524,17 +536,17 @@ final class VectorGemm {
     }
 
     /**
-     * C = beta·C + tile, for the {@code height × width} part of an edge tile that lies inside C:
-     * whole vectors where they fit, then single floats.
+     * C = beta·C + the tile at byte {@code tileAt}, for the {@code height × width} part of an edge
+     * tile that lies inside C: whole vectors where they fit, then single floats.
      */
-    static void mergeEdgeTile(MemorySegment tile, int height, int width, Operand c, long cIndex, int ldc, float beta) {
+    static void mergeEdgeTile(MemorySegment tile, long tileAt, int height, int width, Operand c, long cIndex, int ldc, float beta) {
         int whole = width - width % V;
         FloatVector betaV = FloatVector.broadcast(S, beta);
         for (int i = 0; i < height; i++) {
             long row = cIndex + (long) i * ldc;
             int j = 0;
             for (; j < whole; j += V) {
-                FloatVector value = FloatVector.fromMemorySegment(S, tile, (long) (i * NR + j) * Float.BYTES, ORDER);
+                FloatVector value = FloatVector.fromMemorySegment(S, tile, tileAt + (long) (i * NR + j) * Float.BYTES, ORDER);
                 if (c.onArray()) {
                     int at = (int) (c.base() + row + j);
                     if (beta != 0f) {
@@ -550,7 +562,7 @@ final class VectorGemm {
                 }
             }
             for (; j < width; j++) {
-                float value = tile.getAtIndex(FLOAT, i * NR + j);
+                float value = tile.getAtIndex(FLOAT, tileAt / Float.BYTES + i * NR + j);
                 if (beta != 0f) {
                     value = Math.fma(beta, c.segment().getAtIndex(FLOAT, row + j), value);
                 }
@@ -559,23 +571,23 @@ final class VectorGemm {
         }
     }
 
-    /** C[MR×NR at cIndex] = beta·C + tile, or its part inside C at the edges. */
-    static void mergeTile(MemorySegment tile, int height, int width, Operand c, long cIndex, int ldc, float beta) {
+    /** C[MR×NR at cIndex] = beta·C + the tile at byte {@code tileAt}, or its part inside C at the edges. */
+    static void mergeTile(MemorySegment tile, long tileAt, int height, int width, Operand c, long cIndex, int ldc, float beta) {
         if (height < MR || width < NR) {
-            mergeEdgeTile(tile, height, width, c, cIndex, ldc, beta);
+            mergeEdgeTile(tile, tileAt, height, width, c, cIndex, ldc, beta);
         } else if (c.onArray()) {
-            mergeTile(tile, c.array(), (int) (c.base() + cIndex), ldc, beta);
+            mergeTile(tile, tileAt, c.array(), (int) (c.base() + cIndex), ldc, beta);
         } else {
-            mergeTile(tile, c.segment(), cIndex, ldc, beta);
+            mergeTile(tile, tileAt, c.segment(), cIndex, ldc, beta);
         }
     }
 
     /** C[MR×NR at cIndex] = beta·C + tile, C as a float[] (the Vector API boxes on heap segments). */
-    private static void mergeTile(MemorySegment tile, float[] c, int cIndex, int ldc, float beta) {
+    private static void mergeTile(MemorySegment tile, long tileAt, float[] c, int cIndex, int ldc, float beta) {
         FloatVector betaV = FloatVector.broadcast(S, beta);
         for (int r = 0; r < MR; r++) {
             int at = cIndex + r * ldc;
-            long from = (long) r * NR * Float.BYTES;
+            long from = tileAt + (long) r * NR * Float.BYTES;
             FloatVector t0 = FloatVector.fromMemorySegment(S, tile, from, ORDER);
             FloatVector t1 = FloatVector.fromMemorySegment(S, tile, from + (long) V * Float.BYTES, ORDER);
             if (beta != 0f) {
@@ -588,11 +600,11 @@ final class VectorGemm {
     }
 
     /** C[MR×NR at cIndex] = beta·C + tile, C in a native segment. */
-    private static void mergeTile(MemorySegment tile, MemorySegment c, long cIndex, int ldc, float beta) {
+    private static void mergeTile(MemorySegment tile, long tileAt, MemorySegment c, long cIndex, int ldc, float beta) {
         FloatVector betaV = FloatVector.broadcast(S, beta);
         for (int r = 0; r < MR; r++) {
             long at = (cIndex + (long) r * ldc) * Float.BYTES;
-            long from = (long) r * NR * Float.BYTES;
+            long from = tileAt + (long) r * NR * Float.BYTES;
             long half = (long) V * Float.BYTES;
             FloatVector t0 = FloatVector.fromMemorySegment(S, tile, from, ORDER);
             FloatVector t1 = FloatVector.fromMemorySegment(S, tile, from + half, ORDER);
