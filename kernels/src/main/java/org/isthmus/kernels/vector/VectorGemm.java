@@ -73,8 +73,11 @@ final class VectorGemm {
      * that starts late (descheduled, waking) takes fewer parts instead of holding up the call.
      */
     static final int PARTS_PER_THREAD = 4;
-    /** Floats between two parts' {@link DotGemm} sums: 64 bytes, so that no two parts share a cache line. */
-    static final int DOT_SUMS_STRIDE = 16;
+    /**
+     * Floats between two parts' {@link DotGemm} sums: a row of tiles (4 rows of at most 64 columns),
+     * a vector's slack, then 64 bytes, so that no two parts share a cache line.
+     */
+    static final int DOT_SUMS_STRIDE = DotGemm.ROWS * NarrowGemm.MAX_WIDTH + V + 16;
     /** Below this many multiply-adds per thread, a second thread costs more than it saves. */
     private static final long MIN_WORK_PER_THREAD = 1L << 21;
 
@@ -100,9 +103,9 @@ final class VectorGemm {
             Operand aOperand = Operand.of(a);
             Operand bOperand = Operand.of(b);
             Operand cOperand = Operand.of(c);
-            if (DotGemm.suits(transA, transB, aOperand, bOperand, n, k)) {
-                new DotGemm(m, n, k, alpha, aOperand, aOffset, lda, bOperand, bOffset, ldb,
-                        beta, cOperand, cOffset, ldc, workspace, threads).run();
+            if (DotGemm.suits(transA, transB, aOperand, m, n, k)) {
+                DotGemm.run(transB, m, n, k, alpha, aOperand, aOffset, lda, bOperand, bOffset, ldb,
+                        beta, cOperand, cOffset, ldc, workspace, threads);
             } else if (NarrowGemm.suits(aOperand, n)) {
                 new NarrowGemm(transA, transB, m, n, k, alpha, aOperand, aOffset, lda, bOperand, bOffset, ldb,
                         beta, cOperand, cOffset, ldc, workspace, threads).run();
@@ -156,9 +159,11 @@ final class VectorGemm {
     static final class Workspace {
         final MemorySegment[] packedA;
         final MemorySegment[] tiles;
-        /** {@link DotGemm}'s tile sums: part i uses the 8 floats at i·16 (a cache line of its own). */
+        /** {@link DotGemm}'s sums: part i uses the floats from i·{@link #DOT_SUMS_STRIDE}. */
         final float[] dotSums;
         private MemorySegment packedB = MemorySegment.NULL;
+        private float[] dotPackedB = new float[0];
+        private final float[][] dotRows;
 
         /**
          * Buffers for {@code parts} parts of a parallel phase; part i uses packedA[i] and tiles[i],
@@ -169,10 +174,27 @@ final class VectorGemm {
             packedA = new MemorySegment[parts];
             tiles = new MemorySegment[parts];
             dotSums = new float[parts * DOT_SUMS_STRIDE];
+            dotRows = new float[parts][0];
             for (int t = 0; t < parts; t++) {
                 packedA[t] = arena.allocate((MC / MR) * aSliverFloats(KC) * Float.BYTES, 64);
                 tiles[t] = arena.allocate((long) MC * NR * Float.BYTES, 64);
             }
+        }
+
+        /** Part {@code part}'s buffer for {@link DotGemm}'s zero-padded rows of A, grown to hold at least {@code floats}. */
+        float[] dotRows(int part, int floats) {
+            if (dotRows[part].length < floats) {
+                dotRows[part] = new float[floats];
+            }
+            return dotRows[part];
+        }
+
+        /** {@link DotGemm}'s packed op(B), grown to hold at least {@code floats}. */
+        float[] dotPackedB(int floats) {
+            if (dotPackedB.length < floats) {
+                dotPackedB = new float[floats];
+            }
+            return dotPackedB;
         }
 
         /** The packed-B buffer, grown (in its own arena, so the old one can be freed) to hold {@code floats}. */

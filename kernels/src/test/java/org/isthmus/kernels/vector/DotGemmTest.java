@@ -16,13 +16,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The narrow products that go to {@link DotGemm} (A untransposed and B transposed in float[]s, n
- * a width that would leave NR-wide vectors half empty, k ≥ {@link DotGemm#MIN_DEPTH}), against
- * the scalar reference (double sums), at every vector width the build tests (widths on the path
- * at each): widths that end with a partial 4-column tile, odd row
- * counts (a partial 2-row tile), depths with a scalar tail after the last whole vector, offsets
- * and leading dimensions wider than the rows, C on the heap or in native memory, beta = 0 over a
- * C full of NaN, and enough rows for every thread. Each case first asserts that the path takes it.
+ * The narrow products that go to {@link DotGemm} (A untransposed in a float[], B transposed or
+ * not, on the heap or in native memory, n a width that would leave vectors partly empty, k ≥
+ * {@link DotGemm#MIN_DEPTH}), against the scalar reference (double sums), at every vector width
+ * the build tests (widths on the path at each): widths that end with a partial 4-column tile, row
+ * counts that end with a partial 4-row tile, depths with a partial piece after the last whole
+ * vector, depths cut into several blocks (the later ones added to C), offsets and leading
+ * dimensions wider than the rows, C on the heap or in native memory, beta = 0 over a C full of
+ * NaN, and enough rows for every thread. Each case first asserts that the path takes it.
  */
 class DotGemmTest {
 
@@ -36,15 +37,20 @@ class DotGemmTest {
      */
     private static final double TOLERANCE = 1e-5;
 
-    /** C = alpha·A·Bᵀ + beta·C with A m×k and B n×k. */
-    record Case(int m, int n, int k, float alpha, float beta, int pad, int offset, boolean nativeC) {
+    /** C = alpha·A·op(B) + beta·C with A m×k and B n×k (transposed) or k×n. */
+    record Case(int m, int n, int k, boolean transB, float alpha, float beta, int pad, int offset, boolean nativeB,
+                boolean nativeC) {
 
         int lda() {
             return k + pad;
         }
 
         int ldb() {
-            return k + pad;
+            return (transB ? k : n) + pad;
+        }
+
+        long bFloats() {
+            return offset + (long) (transB ? n : k) * ldb();
         }
 
         int ldc() {
@@ -56,18 +62,26 @@ class DotGemmTest {
         List<Case> cases = new ArrayList<>();
         float[][] alphaBeta = {{1f, 0f}, {1f, 1f}, {-0.5f, 2f}, {2.5f, -1f}};
         int variant = 0;
-        for (int m : new int[] {1, 2, 5, 128}) {
-            for (int n : new int[] {1, 3, 9, 10}) {
-                for (int k : new int[] {DotGemm.MIN_DEPTH, DotGemm.MIN_DEPTH + 7, 300}) {
-                    float[] ab = alphaBeta[variant % alphaBeta.length];
-                    boolean padded = variant++ % 3 == 0;
-                    cases.add(new Case(m, n, k, ab[0], ab[1], padded ? 3 : 0, padded ? 5 : 0, variant % 2 == 0));
+        for (boolean transB : new boolean[] {true, false}) {
+            // An untransposed B needs rows enough to repay its transposition.
+            for (int m : transB ? new int[] {1, 2, 5, 128} : new int[] {64, 65, 66, 67, 128}) {
+                // Widths on the path at every vector width (an untransposed B needs a larger saving).
+                for (int n : transB ? new int[] {1, 3, 9, 10} : new int[] {9, 10, 12}) {
+                    for (int k : new int[] {DotGemm.MIN_DEPTH, DotGemm.MIN_DEPTH + 7, 300}) {
+                        float[] ab = alphaBeta[variant % alphaBeta.length];
+                        boolean padded = variant++ % 3 == 0;
+                        cases.add(new Case(m, n, k, transB, ab[0], ab[1], padded ? 3 : 0, padded ? 5 : 0,
+                                variant % 4 < 2, variant % 2 == 0));
+                    }
                 }
             }
+            // A classifier's output layer, enough rows for every thread's parts, and depths of two
+            // and three blocks (the last with a partial piece).
+            cases.add(new Case(128, 10, 256, transB, 1f, 0f, 0, 0, false, false));
+            cases.add(new Case(1001, 10, 130, transB, 1f, 1f, 1, 2, true, true));
+            cases.add(new Case(transB ? 37 : 97, 10, 1201, transB, 0.5f, 0f, 2, 1, false, false));
+            cases.add(new Case(transB ? 6 : 70, transB ? 3 : 9, 2 * 1024 + 17, transB, 1f, -1f, 0, 0, true, false));
         }
-        // A classifier's output layer, and enough rows for every thread's parts.
-        cases.add(new Case(128, 10, 256, 1f, 0f, 0, 0, false));
-        cases.add(new Case(1001, 10, 130, 1f, 1f, 1, 2, true));
         return cases;
     }
 
@@ -81,23 +95,23 @@ class DotGemmTest {
                 a[i] = (float) random.nextDouble(-1, 1);
             }
             MemorySegment aSegment = MemorySegment.ofArray(a);
-            MemorySegment b = filled(arena, gemm.offset() + (long) gemm.n() * gemm.ldb(), false, random);
+            MemorySegment b = filled(arena, gemm.bFloats(), gemm.nativeB(), random);
             MemorySegment c = filled(arena, gemm.offset() + (long) gemm.m() * gemm.ldc(), gemm.nativeC(), random);
             if (gemm.beta() == 0f) {
                 c.fill((byte) 0xff); // NaN everywhere: beta = 0 must not read C
             }
-            assertTrue(DotGemm.suits(false, true, Operand.of(aSegment), Operand.of(b), gemm.n(), gemm.k()),
+            assertTrue(DotGemm.suits(false, gemm.transB(), Operand.of(aSegment), gemm.m(), gemm.n(), gemm.k()),
                     gemm + " is not on the dot path");
 
             MemorySegment expected = arena.allocate(c.byteSize());
             expected.copyFrom(c);
-            SCALAR.sgemm(false, true, gemm.m(), gemm.n(), gemm.k(), gemm.alpha(), aSegment, gemm.offset(),
+            SCALAR.sgemm(false, gemm.transB(), gemm.m(), gemm.n(), gemm.k(), gemm.alpha(), aSegment, gemm.offset(),
                     gemm.lda(), b, gemm.offset(), gemm.ldb(), gemm.beta(), expected, gemm.offset(), gemm.ldc());
             MemorySegment scale = gemm.beta() == 0f ? arena.allocate(c.byteSize()) : absolute(arena, c);
-            SCALAR.sgemm(false, true, gemm.m(), gemm.n(), gemm.k(), Math.abs(gemm.alpha()), absolute(arena, aSegment),
+            SCALAR.sgemm(false, gemm.transB(), gemm.m(), gemm.n(), gemm.k(), Math.abs(gemm.alpha()), absolute(arena, aSegment),
                     gemm.offset(), gemm.lda(), absolute(arena, b), gemm.offset(), gemm.ldb(), Math.abs(gemm.beta()),
                     scale, gemm.offset(), gemm.ldc());
-            VectorGemm.sgemm(false, true, gemm.m(), gemm.n(), gemm.k(), gemm.alpha(), aSegment, gemm.offset(),
+            VectorGemm.sgemm(false, gemm.transB(), gemm.m(), gemm.n(), gemm.k(), gemm.alpha(), aSegment, gemm.offset(),
                     gemm.lda(), b, gemm.offset(), gemm.ldb(), gemm.beta(), c, gemm.offset(), gemm.ldc());
 
             double diff = 0;
