@@ -212,7 +212,7 @@ final class DotGemm {
         // Where k is not a multiple of V, each tile's rows are copied into whole, zero-padded
         // pieces first (the packed columns are zero there too), so that the kernel has no partial step.
         int depth = pieces * V;
-        float[] padded = depth == k ? null : workspace.dotRows(part, ROWS * depth);
+        float[] padded = depth == k ? null : workspace.scratch(part, ROWS * depth);
         for (int tile = first; tile < last; tile++) {
             int row = tile * ROWS;
             // A row past the end repeats the last one: valid memory, never merged into C.

@@ -17,7 +17,9 @@ import org.isthmus.kernels.Segments;
  * depth, and one register-blocked micro-kernel computes each MR×NR tile of C with MR·NR/V
  * accumulators held in registers. The packed B panel is shared by all threads; each part of the
  * compute phase packs the A blocks of its own rows. Narrow products (n ≤ 2·NR) take
- * {@link NarrowGemm}'s direct path, or {@link DotGemm}'s where n would leave vectors half empty.
+ * {@link NarrowGemm}'s direct path, or where n would leave its vectors partly empty
+ * {@link DotGemm}'s (A untransposed: vectors along k) or {@link ColumnGemm}'s (A transposed:
+ * vectors along m).
  */
 final class VectorGemm {
 
@@ -106,6 +108,9 @@ final class VectorGemm {
             if (DotGemm.suits(transA, transB, aOperand, m, n, k)) {
                 DotGemm.run(transB, m, n, k, alpha, aOperand, aOffset, lda, bOperand, bOffset, ldb,
                         beta, cOperand, cOffset, ldc, workspace, threads);
+            } else if (ColumnGemm.suits(transA, aOperand, m, n)) {
+                new ColumnGemm(transB, m, n, k, alpha, aOperand, aOffset, lda, bOperand, bOffset, ldb,
+                        beta, cOperand, cOffset, ldc, workspace, threads).run();
             } else if (NarrowGemm.suits(aOperand, n)) {
                 new NarrowGemm(transA, transB, m, n, k, alpha, aOperand, aOffset, lda, bOperand, bOffset, ldb,
                         beta, cOperand, cOffset, ldc, workspace, threads).run();
@@ -163,7 +168,7 @@ final class VectorGemm {
         final float[] dotSums;
         private MemorySegment packedB = MemorySegment.NULL;
         private float[] dotPackedB = new float[0];
-        private final float[][] dotRows;
+        private final float[][] scratch;
 
         /**
          * Buffers for {@code parts} parts of a parallel phase; part i uses packedA[i] and tiles[i],
@@ -174,22 +179,25 @@ final class VectorGemm {
             packedA = new MemorySegment[parts];
             tiles = new MemorySegment[parts];
             dotSums = new float[parts * DOT_SUMS_STRIDE];
-            dotRows = new float[parts][0];
+            scratch = new float[parts][0];
             for (int t = 0; t < parts; t++) {
                 packedA[t] = arena.allocate((MC / MR) * aSliverFloats(KC) * Float.BYTES, 64);
                 tiles[t] = arena.allocate((long) MC * NR * Float.BYTES, 64);
             }
         }
 
-        /** Part {@code part}'s buffer for {@link DotGemm}'s zero-padded rows of A, grown to hold at least {@code floats}. */
-        float[] dotRows(int part, int floats) {
-            if (dotRows[part].length < floats) {
-                dotRows[part] = new float[floats];
+        /**
+         * Part {@code part}'s buffer for the narrow paths' copies of A (zero-padded) and tiles, grown
+         * to hold at least {@code floats}.
+         */
+        float[] scratch(int part, int floats) {
+            if (scratch[part].length < floats) {
+                scratch[part] = new float[floats];
             }
-            return dotRows[part];
+            return scratch[part];
         }
 
-        /** {@link DotGemm}'s packed op(B), grown to hold at least {@code floats}. */
+        /** {@link DotGemm}'s and {@link ColumnGemm}'s packed op(B), grown to hold at least {@code floats}. */
         float[] dotPackedB(int floats) {
             if (dotPackedB.length < floats) {
                 dotPackedB = new float[floats];

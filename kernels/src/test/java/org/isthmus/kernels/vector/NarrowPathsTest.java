@@ -16,19 +16,24 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The narrow products that go to {@link DotGemm} (A untransposed in a float[], B transposed or
- * not, on the heap or in native memory, n a width that would leave vectors partly empty, k ≥
- * {@link DotGemm#MIN_DEPTH}), against the scalar reference (double sums), at every vector width
- * the build tests (widths on the path at each): widths that end with a partial 4-column tile, row
- * counts that end with a partial 4-row tile, depths with a partial piece after the last whole
- * vector, depths cut into several blocks (the later ones added to C), offsets and leading
- * dimensions wider than the rows, C on the heap or in native memory, beta = 0 over a C full of
- * NaN, and enough rows for every thread. Each case first asserts that the path takes it.
+ * The narrow products that go to {@link DotGemm} (A untransposed in a float[], n a width that
+ * would leave vectors partly empty, k ≥ {@link DotGemm#MIN_DEPTH}) and to {@link ColumnGemm} (A
+ * transposed in a float[], n within a vector, m at least one tile; none at 128 bits), B transposed or not, on the
+ * heap or in native memory, against the scalar reference (double sums), at every vector width the
+ * build tests (widths on the path at each). DotGemm: widths that end with a partial 4-column tile,
+ * row counts that end with a partial 4-row tile, depths with a partial piece after the last whole
+ * vector, depths cut into several blocks (the later ones added to C). ColumnGemm: row counts that
+ * end with a partial tile (read from a padded copy), widths that end with a partial sliver, depths
+ * of 1. Both: offsets and leading dimensions wider than the rows, C on the heap or in native memory,
+ * beta = 0 over a C full of NaN, and enough rows for every thread. Each case first asserts that the
+ * path takes it.
  */
-class DotGemmTest {
+class NarrowPathsTest {
 
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final Backend SCALAR = Backends.get("scalar");
+    /** An A in a float[], to ask the paths whether they take a shape. */
+    private static final Operand ON_ARRAY = Operand.of(MemorySegment.ofArray(new float[1]));
 
     /**
      * Norm-wise relative error ‖C − C_ref‖ / ‖|alpha|·|A|·|B| + |beta|·|C₀|‖: k float products
@@ -37,12 +42,16 @@ class DotGemmTest {
      */
     private static final double TOLERANCE = 1e-5;
 
-    /** C = alpha·A·op(B) + beta·C with A m×k and B n×k (transposed) or k×n. */
-    record Case(int m, int n, int k, boolean transB, float alpha, float beta, int pad, int offset, boolean nativeB,
-                boolean nativeC) {
+    /** C = alpha·op(A)·op(B) + beta·C with A m×k or k×m (transposed), B n×k (transposed) or k×n. */
+    record Case(int m, int n, int k, boolean transA, boolean transB, float alpha, float beta, int pad, int offset,
+                boolean nativeB, boolean nativeC) {
 
         int lda() {
-            return k + pad;
+            return (transA ? m : k) + pad;
+        }
+
+        int aFloats() {
+            return offset + (transA ? k : m) * lda();
         }
 
         int ldb() {
@@ -70,17 +79,34 @@ class DotGemmTest {
                     for (int k : new int[] {DotGemm.MIN_DEPTH, DotGemm.MIN_DEPTH + 7, 300}) {
                         float[] ab = alphaBeta[variant % alphaBeta.length];
                         boolean padded = variant++ % 3 == 0;
-                        cases.add(new Case(m, n, k, transB, ab[0], ab[1], padded ? 3 : 0, padded ? 5 : 0,
+                        cases.add(new Case(m, n, k, false, transB, ab[0], ab[1], padded ? 3 : 0, padded ? 5 : 0,
                                 variant % 4 < 2, variant % 2 == 0));
                     }
                 }
             }
             // A classifier's output layer, enough rows for every thread's parts, and depths of two
             // and three blocks (the last with a partial piece).
-            cases.add(new Case(128, 10, 256, transB, 1f, 0f, 0, 0, false, false));
-            cases.add(new Case(1001, 10, 130, transB, 1f, 1f, 1, 2, true, true));
-            cases.add(new Case(transB ? 37 : 97, 10, 1201, transB, 0.5f, 0f, 2, 1, false, false));
-            cases.add(new Case(transB ? 6 : 70, transB ? 3 : 9, 2 * 1024 + 17, transB, 1f, -1f, 0, 0, true, false));
+            cases.add(new Case(128, 10, 256, false, transB, 1f, 0f, 0, 0, false, false));
+            cases.add(new Case(1001, 10, 130, false, transB, 1f, 1f, 1, 2, true, true));
+            cases.add(new Case(transB ? 37 : 97, 10, 1201, false, transB, 0.5f, 0f, 2, 1, false, false));
+            cases.add(new Case(transB ? 6 : 70, transB ? 3 : 9, 2 * 1024 + 17, false, transB, 1f, -1f, 0, 0, true, false));
+
+            int tile = VectorGemm.NR;
+            for (int m : new int[] {tile, tile + 1, 3 * tile - 1, 131}) {
+                for (int n : new int[] {1, 4, 7, 10, 16}) {
+                    for (int k : new int[] {1, 17, 256}) {
+                        if (ColumnGemm.suits(true, ON_ARRAY, m, n)) {
+                            float[] ab = alphaBeta[variant % alphaBeta.length];
+                            boolean padded = variant++ % 3 == 0;
+                            cases.add(new Case(m, n, k, true, transB, ab[0], ab[1], padded ? 3 : 0, padded ? 5 : 0,
+                                    variant % 4 < 2, variant % 2 == 0));
+                        }
+                    }
+                }
+            }
+            if (ColumnGemm.suits(true, ON_ARRAY, 1001, 4)) {
+                cases.add(new Case(1001, 4, 130, true, transB, 1f, 1f, 1, 2, true, true));
+            }
         }
         return cases;
     }
@@ -90,7 +116,7 @@ class DotGemmTest {
     void matchesTheReference(Case gemm) {
         try (Arena arena = Arena.ofShared()) {
             SplittableRandom random = new SplittableRandom(TestSeeds.forCase(gemm));
-            float[] a = new float[gemm.offset() + gemm.m() * gemm.lda()];
+            float[] a = new float[gemm.aFloats()];
             for (int i = 0; i < a.length; i++) {
                 a[i] = (float) random.nextDouble(-1, 1);
             }
@@ -100,18 +126,19 @@ class DotGemmTest {
             if (gemm.beta() == 0f) {
                 c.fill((byte) 0xff); // NaN everywhere: beta = 0 must not read C
             }
-            assertTrue(DotGemm.suits(false, gemm.transB(), Operand.of(aSegment), gemm.m(), gemm.n(), gemm.k()),
-                    gemm + " is not on the dot path");
+            Operand aOperand = Operand.of(aSegment);
+            assertTrue(gemm.transA() ? ColumnGemm.suits(true, aOperand, gemm.m(), gemm.n())
+                    : DotGemm.suits(false, gemm.transB(), aOperand, gemm.m(), gemm.n(), gemm.k()), gemm + " is not on its path");
 
             MemorySegment expected = arena.allocate(c.byteSize());
             expected.copyFrom(c);
-            SCALAR.sgemm(false, gemm.transB(), gemm.m(), gemm.n(), gemm.k(), gemm.alpha(), aSegment, gemm.offset(),
+            SCALAR.sgemm(gemm.transA(), gemm.transB(), gemm.m(), gemm.n(), gemm.k(), gemm.alpha(), aSegment, gemm.offset(),
                     gemm.lda(), b, gemm.offset(), gemm.ldb(), gemm.beta(), expected, gemm.offset(), gemm.ldc());
             MemorySegment scale = gemm.beta() == 0f ? arena.allocate(c.byteSize()) : absolute(arena, c);
-            SCALAR.sgemm(false, gemm.transB(), gemm.m(), gemm.n(), gemm.k(), Math.abs(gemm.alpha()), absolute(arena, aSegment),
+            SCALAR.sgemm(gemm.transA(), gemm.transB(), gemm.m(), gemm.n(), gemm.k(), Math.abs(gemm.alpha()), absolute(arena, aSegment),
                     gemm.offset(), gemm.lda(), absolute(arena, b), gemm.offset(), gemm.ldb(), Math.abs(gemm.beta()),
                     scale, gemm.offset(), gemm.ldc());
-            VectorGemm.sgemm(false, gemm.transB(), gemm.m(), gemm.n(), gemm.k(), gemm.alpha(), aSegment, gemm.offset(),
+            VectorGemm.sgemm(gemm.transA(), gemm.transB(), gemm.m(), gemm.n(), gemm.k(), gemm.alpha(), aSegment, gemm.offset(),
                     gemm.lda(), b, gemm.offset(), gemm.ldb(), gemm.beta(), c, gemm.offset(), gemm.ldc());
 
             double diff = 0;
