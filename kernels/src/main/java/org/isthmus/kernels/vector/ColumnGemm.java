@@ -2,6 +2,7 @@ package org.isthmus.kernels.vector;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.isthmus.kernels.Parallelism;
@@ -81,7 +82,7 @@ final class ColumnGemm {
         int slivers = Math.ceilDiv(n, MR);
         packedB = workspace.dotPackedB(slivers * MR * k);
         if (n % MR != 0) {
-            java.util.Arrays.fill(packedB, (slivers - 1) * MR * k, slivers * MR * k, 0f);
+            Arrays.fill(packedB, (slivers - 1) * MR * k, slivers * MR * k, 0f);
         }
         for (int j = 0; j < n; j++) {
             int to = j / MR * MR * k + j % MR;
@@ -108,7 +109,8 @@ final class ColumnGemm {
         int tiles = Math.ceilDiv(m, NR);
         int first = (int) ((long) part * tiles / parts);
         int last = (int) ((long) (part + 1) * tiles / parts);
-        float[] tile = workspace.scratch(part, MR * NR + k * NR);
+        // The tile, then (for a last tile short of NR rows) the copy of A's last columns.
+        float[] tile = workspace.scratch(part, MR * NR + (m % NR == 0 ? 0 : k * NR));
         for (int t = first; t < last; t++) {
             int row = t * NR;
             int height = Math.min(NR, m - row);
@@ -120,7 +122,7 @@ final class ColumnGemm {
                 for (int p = 0; p < k; p++) {
                     int to = MR * NR + p * NR;
                     System.arraycopy(a, from + p * lda, tile, to, height);
-                    java.util.Arrays.fill(tile, to + height, to + NR, 0f);
+                    Arrays.fill(tile, to + height, to + NR, 0f);
                 }
                 rows = tile;
                 from = MR * NR;

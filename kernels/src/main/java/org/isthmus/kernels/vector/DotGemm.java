@@ -2,6 +2,7 @@ package org.isthmus.kernels.vector;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
@@ -147,7 +148,7 @@ final class DotGemm {
     private void run() {
         int floats = width * pieces * V;
         packedB = workspace.dotPackedB(floats);
-        java.util.Arrays.fill(packedB, 0, floats, 0f);
+        Arrays.fill(packedB, 0, floats, 0f);
         if (transB) {
             packRows();
         } else {
