@@ -26,7 +26,7 @@ final class GemmPacking {
     private static final int SLIVER_ROWS = 32;
     private static final int V = S.length();
     /** Source rows {@link #transposeBlock} transposes at a time: 16 registers, one per row. */
-    private static final int TRANSPOSE_LINES = 16;
+    static final int TRANSPOSE_LINES = 16;
     /** The lanes of one six-float row ({@link #rowsOfSix}; used only where V ≥ 6). */
     private static final VectorMask<Float> FIRST_SIX = S.indexInRange(0, 6);
     private static final VectorShuffle<Float> RIGHT_8 = rotation(8);
@@ -301,7 +301,7 @@ final class GemmPacking {
      * <p>Written out, without helper methods: C2 stops inlining them past a node count that this
      * method reaches, and a vector handed to a method that is not inlined is boxed (4–9× slower).
      */
-    private static void transposeBlock(float[] src, int from, int ld, int lines,
+    static void transposeBlock(float[] src, int from, int ld, int lines,
                                        MemorySegment packed, long to, long rowBytes, float scale) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector r0 = lines > 0 ? FloatVector.fromArray(S, src, from + 0 * ld).mul(scale) : zero;
