@@ -32,8 +32,6 @@ final class DotGemm {
     /** Tile: 4 rows × 4 columns of C, 16 accumulators (two FMA pipes × four cycles of latency, twice over). */
     static final int ROWS = 4;
     static final int COLUMNS = 4;
-    /** Least m for which an untransposed B is worth transposing (see {@link #suits}). */
-    static final int MIN_ROWS_TO_TRANSPOSE_B = 64;
     /** Floats of a block's packed columns and four rows of A: 32 KiB, two thirds of a 48 KiB L1. */
     static final int L1_BLOCK_FLOATS = 8192;
     /**
@@ -85,11 +83,10 @@ final class DotGemm {
      * {@link NarrowGemm#MAX_WIDTH} wide, k deep enough to repay the reductions, and n a width
      * where the dot tiles compute enough fewer columns than {@link NarrowGemm}'s vectors would. A
      * transposed B is packed by copies, and 8/9 of the columns repay the reductions (an eighth
-     * more work). An untransposed B is transposed one element at a time (about 0.35 ns each),
-     * which needs 4/5 and rows enough to repay it: 128×10×256 took 8.5 µs against NarrowGemm's
-     * 10.3, 32×10×128 3.1 against 2.4, and 50×25×225 (28 columns for 32) 9.9 against 6.5.
+     * more work). An untransposed B must be transposed, which needs 4/5: at 50×25×225 (28 columns
+     * for NarrowGemm's 32) the dot path took 6.4–9.7 µs against 5.1–6.5.
      */
-    static boolean suits(boolean transA, boolean transB, Operand a, int m, int n, int k) {
+    static boolean suits(boolean transA, boolean transB, Operand a, int n, int k) {
         if (transA || !a.onArray() || n > NarrowGemm.MAX_WIDTH || k < MIN_DEPTH) {
             return false;
         }
@@ -98,7 +95,7 @@ final class DotGemm {
             return 9 * dotColumns < 8 * Math.ceilDiv(n, VectorGemm.NR) * VectorGemm.NR;
         }
         int narrowColumns = n <= V ? V : Math.ceilDiv(n, VectorGemm.NR) * VectorGemm.NR;
-        return m >= MIN_ROWS_TO_TRANSPOSE_B && 5 * dotColumns <= 4 * narrowColumns;
+        return 5 * dotColumns <= 4 * narrowColumns;
     }
 
     /**
@@ -175,9 +172,9 @@ final class DotGemm {
     /**
      * op(B)'s columns are B's columns. With 16-float vectors and B in a float[], each piece of 16
      * columns is transposed in registers ({@link GemmPacking#transposeBlock}, into the workspace's
-     * first tile) and copied a column at a time: 0.25 µs for 10×256, where one element at a time
-     * took 0.75. Otherwise, and for a piece whose last row's vector would pass the end of B, one
-     * element at a time (a gather a piece was as fast at 128×10×256 and 2.6× slower at 1000×10×784).
+     * first tile) and copied a column at a time (10×256 in about 0.25 µs, where one element at a
+     * time took 0.75). Otherwise, and for a piece whose last row's vector would pass the end of B,
+     * one element at a time.
      */
     private void packColumns() {
         boolean byBlocks = V == GemmPacking.TRANSPOSE_LINES && b.onArray();

@@ -105,7 +105,7 @@ final class VectorGemm {
             Operand aOperand = Operand.of(a);
             Operand bOperand = Operand.of(b);
             Operand cOperand = Operand.of(c);
-            if (DotGemm.suits(transA, transB, aOperand, m, n, k)) {
+            if (DotGemm.suits(transA, transB, aOperand, n, k)) {
                 DotGemm.run(transB, m, n, k, alpha, aOperand, aOffset, lda, bOperand, bOffset, ldb,
                         beta, cOperand, cOffset, ldc, workspace, threads);
             } else if (ColumnGemm.suits(transA, aOperand, m, n)) {

@@ -72,8 +72,7 @@ class NarrowPathsTest {
         float[][] alphaBeta = {{1f, 0f}, {1f, 1f}, {-0.5f, 2f}, {2.5f, -1f}};
         int variant = 0;
         for (boolean transB : new boolean[] {true, false}) {
-            // An untransposed B needs rows enough to repay its transposition.
-            for (int m : transB ? new int[] {1, 2, 5, 128} : new int[] {64, 65, 66, 67, 128}) {
+            for (int m : new int[] {1, 2, 5, 67, 128}) {
                 // Widths on the path at every vector width (an untransposed B needs a larger saving).
                 for (int n : transB ? new int[] {1, 3, 9, 10} : new int[] {9, 10, 12}) {
                     for (int k : new int[] {DotGemm.MIN_DEPTH, DotGemm.MIN_DEPTH + 7, 300}) {
@@ -88,8 +87,8 @@ class NarrowPathsTest {
             // and three blocks (the last with a partial piece).
             cases.add(new Case(128, 10, 256, false, transB, 1f, 0f, 0, 0, false, false));
             cases.add(new Case(1001, 10, 130, false, transB, 1f, 1f, 1, 2, true, true));
-            cases.add(new Case(transB ? 37 : 97, 10, 1201, false, transB, 0.5f, 0f, 2, 1, false, false));
-            cases.add(new Case(transB ? 6 : 70, transB ? 3 : 9, 2 * 1024 + 17, false, transB, 1f, -1f, 0, 0, true, false));
+            cases.add(new Case(37, 10, 1201, false, transB, 0.5f, 0f, 2, 1, false, false));
+            cases.add(new Case(6, transB ? 3 : 9, 2 * 1024 + 17, false, transB, 1f, -1f, 0, 0, true, false));
 
             int tile = VectorGemm.NR;
             for (int m : new int[] {tile, tile + 1, 3 * tile - 1, 131}) {
@@ -128,7 +127,7 @@ class NarrowPathsTest {
             }
             Operand aOperand = Operand.of(aSegment);
             assertTrue(gemm.transA() ? ColumnGemm.suits(true, aOperand, gemm.m(), gemm.n())
-                    : DotGemm.suits(false, gemm.transB(), aOperand, gemm.m(), gemm.n(), gemm.k()), gemm + " is not on its path");
+                    : DotGemm.suits(false, gemm.transB(), aOperand, gemm.n(), gemm.k()), gemm + " is not on its path");
 
             MemorySegment expected = arena.allocate(c.byteSize());
             expected.copyFrom(c);
