@@ -22,7 +22,8 @@ import org.isthmus.kernels.Parallelism;
  * once a block of k, times alpha, into V-float pieces along k, four columns' pieces of one step
  * side by side (piece c of column 4g + i at {@code ((g·pieces + c)·4 + i)·V}), so that a tile
  * reads one stream at a constant stride, whose range C2 checks once for the loop. For a
- * transposed B that is a copy of its rows; for an untransposed B, one gather a piece.
+ * transposed B that is a copy of its rows; for an untransposed B, a transpose (see
+ * {@link #packColumns}).
  */
 final class DotGemm {
 
