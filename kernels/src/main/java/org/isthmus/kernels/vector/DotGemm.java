@@ -42,10 +42,10 @@ final class DotGemm {
     static final int MIN_DEPTH = 8 * V;
     // The reduction's rounds (see dotTile): round h adds lanes l and l ^ h, of one accumulator
     // where bit h of l is clear and of the next where it is set.
-    private static final VectorMask<Float> BIT_1 = lanesWithBit(1);
-    private static final VectorMask<Float> BIT_2 = lanesWithBit(2);
-    private static final VectorMask<Float> BIT_4 = lanesWithBit(4);
-    private static final VectorMask<Float> BIT_8 = lanesWithBit(8);
+    private static final VectorMask<Float> BIT_1 = GemmPacking.lanesWithBit(1);
+    private static final VectorMask<Float> BIT_2 = GemmPacking.lanesWithBit(2);
+    private static final VectorMask<Float> BIT_4 = GemmPacking.lanesWithBit(4);
+    private static final VectorMask<Float> BIT_8 = GemmPacking.lanesWithBit(8);
     private static final VectorShuffle<Float> SWAP_1 = swap(1);
     private static final VectorShuffle<Float> SWAP_2 = swap(2);
     private static final VectorShuffle<Float> SWAP_4 = swap(4);
@@ -374,15 +374,5 @@ final class DotGemm {
 
     private static VectorMask<Float> rowLanes(int r) {
         return VectorMask.fromLong(S, 4 * r < V ? 0xFL << 4 * r : 0);
-    }
-
-    private static VectorMask<Float> lanesWithBit(int h) {
-        long bits = 0;
-        for (int i = 0; i < V; i++) {
-            if ((i & h) != 0) {
-                bits |= 1L << i;
-            }
-        }
-        return VectorMask.fromLong(S, bits);
     }
 }

@@ -427,7 +427,8 @@ final class GemmPacking {
         return VectorShuffle.fromOp(S, i -> Math.floorMod(i - lanes, V));
     }
 
-    private static VectorMask<Float> lanesWithBit(int b) {
+    /** The lanes whose index has bit {@code b} set. */
+    static VectorMask<Float> lanesWithBit(int b) {
         return VectorMask.fromLong(S, IntStream.range(0, V).filter(i -> (i & b) != 0).mapToLong(i -> 1L << i).sum());
     }
 }
