@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -376,6 +378,59 @@ class SoftmaxTest {
                 assertEquals(Float.isNaN(expectedY[i]), Float.isNaN(y[i]), backend.name() + " softmax [" + r + ", " + c + "]");
             }
         }
+    }
+
+    /**
+     * The vector forward passes take a row's exponentials relative to a shift from its first value, and
+     * take the row again, shifted by its max, where the max lands too far from that shift (or the values
+     * are too large for the shifted reduction). Rows of each kind, with the max early, late or in the
+     * first value, against the reference: every path gives the same answers as a plain max shift.
+     */
+    static Stream<Arguments> rowsAgainstTheirFirstValue() {
+        float inf = Float.POSITIVE_INFINITY;
+        return Stream.of(
+                Arguments.of("first value far below the rest", -200f, 0f, 10f),
+                Arguments.of("first value far above the rest", 50f, -30f, 0f),
+                Arguments.of("first value 66 below the rest (exponentials up to 2^95)", -66f, -0.5f, 0f),
+                Arguments.of("values near -1000", -995f, -1000f, -990f),
+                Arguments.of("values near 60000 (beyond the shifted reduction)", 60_000f, 59_990f, 60_010f),
+                Arguments.of("first value -inf, the rest near 0", -inf, -5f, 5f),
+                Arguments.of("first value -inf, the rest near 200", -inf, 200f, 210f),
+                Arguments.of("first value -inf, the rest near -2000", -inf, -2000f, -1990f),
+                Arguments.of("values spread over [-100, 100]", Float.NaN, -100f, 100f))
+                .flatMap(kind -> IntStream.of(17, 207, 600, 1031).mapToObj(cols -> Arguments.of(kind.get()[0],
+                        kind.get()[1], kind.get()[2], kind.get()[3], cols)));
+    }
+
+    @ParameterizedTest(name = "{0}, {4} columns")
+    @MethodSource("rowsAgainstTheirFirstValue")
+    void rowsFarFromTheirFirstValueMatchTheReference(String kind, float first, float low, float high, int cols) {
+        int rows = 6;
+        SplittableRandom random = new SplittableRandom(TestSeeds.forCase("shifted rows " + kind + " " + cols));
+        float[] x = KernelChecks.uniform(random, rows * cols, low, high);
+        for (int r = 0; r < rows; r++) {
+            if (!Float.isNaN(first)) {
+                x[r * cols] = first;
+            }
+            // The max late in some rows (past the first piece of 256 floats where there is one), early in others.
+            int at = r % 2 == 0 ? cols - 1 - r : 1 + r;
+            x[r * cols + at] = high;
+        }
+        String what = kind + ", " + rows + "x" + cols;
+        RowwiseRuns.assertMatchesReference("softmax, " + what, TOLERANCE,
+                (b, in, out) -> b.softmax(in[0], out[0], rows, cols), new float[][] {x}, rows * cols);
+        // A −∞ first value has a log-probability of −∞ (in both): set to a finite mark so that the
+        // relative error over the rows is defined.
+        RowwiseRuns.assertMatchesReference("logSoftmax, " + what, TOLERANCE, (b, in, out) -> {
+            b.logSoftmax(in[0], out[0], rows, cols);
+            for (int r = 0; r < rows; r++) {
+                if (out[0].getAtIndex(ValueLayout.JAVA_FLOAT, (long) r * cols) == Float.NEGATIVE_INFINITY) {
+                    out[0].setAtIndex(ValueLayout.JAVA_FLOAT, (long) r * cols, -1e4f);
+                }
+            }
+        }, new float[][] {x}, rows * cols);
+        RowwiseRuns.assertMatchesReference("logSumExp, " + what, TOLERANCE,
+                (b, in, out) -> b.logSumExp(in[0], out[0], rows, cols), new float[][] {x}, rows);
     }
 
     /** NaN in a row gives NaN in that row's outputs, and leaves the other rows alone. */

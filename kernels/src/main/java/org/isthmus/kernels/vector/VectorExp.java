@@ -34,6 +34,19 @@ final class VectorExp {
     private static final float C5 = 0.0083741556f;
     private static final float C6 = 0.0013843655f;
 
+    /** log₂e in two parts, so that x·log₂e keeps its digits in {@link #expScaled}'s reduction. */
+    private static final float LOG2_E_LOW = 1.925963e-8f;
+    /** 2^f = 1 + f·(B1 + f·(B2 + …)) on [−1/2, 1/2]: a minimax fit, relative error 1e-7 (2e-7 evaluated in float). */
+    private static final float B1 = 0.693147f;
+    private static final float B2 = 0.24022242f;
+    private static final float B3 = 0.055507336f;
+    private static final float B4 = 0.009671513f;
+    private static final float B5 = 0.0013264727f;
+    /** The largest |k| that {@link #expScaled} takes. */
+    static final float MAX_SCALE_EXPONENT = 65_536f;
+    /** Below 2⁻¹²⁶ a power of two is no longer a normal float. */
+    private static final float SMALLEST_NORMAL_EXPONENT = -126f;
+
     private VectorExp() {
     }
 
@@ -50,5 +63,30 @@ final class VectorExp {
         p = p.fma(r, FloatVector.broadcast(x.species(), 1f));
         FloatVector twoToTheN = rounded.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return p.mul(twoToTheN).blend(0f, x.lt(SMALLEST_NORMAL_ARGUMENT));
+    }
+
+    /**
+     * e^x·2^k for a whole number k with |k| ≤ {@link #MAX_SCALE_EXPONENT}: the row loops' e^(x − s) for a shift
+     * s = −k·ln 2 that need not be the row's max, as long as t = x·log₂e + k stays at or below 127 (the
+     * caller checks the row's largest t afterwards). The reduction is exact: t is rounded only to find
+     * n = round(t), and the fraction f = x·log₂e + (k − n) is formed with k − n exact (two whole numbers
+     * below 2²⁴) and log₂e in two parts, so f keeps its digits however far x and k are from 0; 2^f comes from
+     * a degree-5 polynomial. Within 3 ulp of e^x·2^k where t ≥ −125; 0 where t &lt; −126 (subnormals
+     * flushed, as in {@link #exp}) and for x = −∞; NaN for NaN. The bound on k keeps |x·log₂e|'s low part,
+     * which f takes after the rounding, below 10⁻³, inside the polynomial's interval.
+     */
+    static FloatVector expScaled(FloatVector x, float k) {
+        FloatVector t = x.fma(LOG2_E, k);
+        FloatVector rounded = t.add(ROUND_AND_BIAS);
+        FloatVector n = rounded.sub(ROUND_AND_BIAS);
+        FloatVector f = x.fma(FloatVector.broadcast(x.species(), LOG2_E), FloatVector.broadcast(x.species(), k).sub(n));
+        f = x.fma(FloatVector.broadcast(x.species(), LOG2_E_LOW), f);
+        FloatVector p = f.fma(B5, B4);
+        p = p.fma(f, FloatVector.broadcast(x.species(), B3));
+        p = p.fma(f, FloatVector.broadcast(x.species(), B2));
+        p = p.fma(f, FloatVector.broadcast(x.species(), B1));
+        p = p.fma(f, FloatVector.broadcast(x.species(), 1f));
+        FloatVector twoToTheN = rounded.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(twoToTheN).blend(0f, t.lt(SMALLEST_NORMAL_EXPONENT));
     }
 }

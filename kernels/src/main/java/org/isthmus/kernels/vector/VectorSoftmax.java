@@ -28,9 +28,8 @@ final class VectorSoftmax implements SoftmaxKernels {
     private static final int V = S.length();
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
     /**
-     * From this row length on, logSoftmax writes row r − 1 inside row r's exp loop (1.2× at 1024
-     * columns); below it the longer loop's per-row cost outweighs the overlap (0.92× at 128, level at
-     * 256; bench/NOTES.md, "Session 17").
+     * From this row length on, logSoftmax writes row r − 1 inside row r's exp loop; below it each row's
+     * output is written by a pass of its own after its exp loop (bench/NOTES.md, "Session 30").
      */
     private static final int SHIFT_IN_EXP_LOOP_MIN_COLUMNS = 256;
 
@@ -39,39 +38,48 @@ final class VectorSoftmax implements SoftmaxKernels {
         Operand in = Operand.of(x);
         Operand out = Operand.of(y);
         RowWork.forRows(rows, cols, (part, from, to) -> {
-            // Slots 0, 1: rows r and r + 1 of x; 2, 3: the exponentials of rows r − 1 and r, alternating;
-            // 4: the output row.
-            float[] scratch = RowWork.partScratch(5 * cols);
+            // Slot 0: row r of x; 1, 2: the exponentials of rows r − 1 and r, alternating; 3: the output
+            // row; then the loops' two running vectors.
+            float[] scratch = RowWork.partScratch(4 * cols + 2 * V);
+            int accumulators = 4 * cols;
             float[] xs = RowWork.arrayOf(in, scratch);
             float[] ys = RowWork.arrayOf(out, scratch);
-            int xo = RowWork.stageIn(in, (long) from * cols, cols, scratch, 0);
-            float max = max(xs, xo, cols);
-            int expSlot = 2 * cols;
+            int expSlot = cols;
             // The first row has no row before it: it "scales" its own exponentials by 1 onto themselves,
-            // so that one loop serves every row (a second loop inlined here made C2 give up and box vectors).
+            // so that one loop serves every row.
             int previousExps = expSlot;
             float previousFactor = 1;
             for (int r = from; r < to; r++) {
                 long index = (long) r * cols;
-                int next = nextRow(in, r, to, cols, scratch, xo);
+                int xo = RowWork.stageIn(in, index, cols, scratch, 0);
                 boolean first = r == from;
                 float[] destination = first ? scratch : ys;
-                int yo = first ? expSlot : RowWork.outputOffset(out, index - cols, cols, 4);
-                long sumAndNextMax = storeExpNextMaxAndScale(xs, xo, scratch, expSlot, cols, max, next, previousExps,
-                        previousFactor, destination, yo);
+                int yo = first ? expSlot : RowWork.outputOffset(out, index - cols, cols, 3);
+                float k = shiftForFirst(xs[xo]);
+                long sumAndMax = expMaxAndScale(xs, xo, scratch, expSlot, cols, k, previousExps, previousFactor,
+                        destination, yo, scratch, accumulators);
                 if (!first) {
-                    RowWork.stageOut(out, index - cols, cols, scratch, 4);
+                    RowWork.stageOut(out, index - cols, cols, scratch, 3);
+                }
+                float sum = RowWork.high(sumAndMax);
+                float max = RowWork.low(sumAndMax);
+                if (!withinRange(max, k)) {
+                    // Again from L1, shifted by the max: the exponentials themselves, over the output slot
+                    // they already hold (scaled by 1 onto themselves, as for a first row).
+                    k = exponentShift(max);
+                    sum = Float.isNaN(k)
+                            ? RowWork.high(storeExpAndNextMax(xs, xo, scratch, expSlot, cols, max, xo))
+                            : RowWork.high(expMaxAndScale(xs, xo, scratch, expSlot, cols, k, expSlot, 1f, scratch,
+                                    expSlot, scratch, accumulators));
                 }
                 previousExps = expSlot;
-                previousFactor = 1f / RowWork.high(sumAndNextMax);
-                expSlot = 5 * cols - expSlot;
-                xo = next;
-                max = RowWork.low(sumAndNextMax);
+                previousFactor = 1f / sum;
+                expSlot = 3 * cols - expSlot;
             }
             long lastIndex = (long) (to - 1) * cols;
-            int yo = RowWork.outputOffset(out, lastIndex, cols, 4);
+            int yo = RowWork.outputOffset(out, lastIndex, cols, 3);
             scale(scratch, previousExps, ys, yo, cols, previousFactor);
-            RowWork.stageOut(out, lastIndex, cols, scratch, 4);
+            RowWork.stageOut(out, lastIndex, cols, scratch, 3);
         }, x, y);
     }
 
@@ -88,7 +96,11 @@ final class VectorSoftmax implements SoftmaxKernels {
         }, x, y);
     }
 
-    /** Rows [from, to) of logSoftmax, each row's output written by its own pass after its exp pass. */
+    /**
+     * Rows [from, to) of logSoftmax, each row's output written by its own pass after its exp pass, which
+     * also takes the next row's max (rows this short lose more to the shifted form's fixed work per row
+     * than they gain from it: bench/NOTES.md, "Session 30").
+     */
     private static void logSoftmaxShiftingAfter(Operand in, Operand out, int from, int to, int cols) {
         // Slots 0, 1: rows r and r + 1 of x; 2: the output row.
         float[] scratch = RowWork.partScratch(3 * cols);
@@ -98,7 +110,7 @@ final class VectorSoftmax implements SoftmaxKernels {
         float max = max(xs, xo, cols);
         for (int r = from; r < to; r++) {
             long index = (long) r * cols;
-            int next = nextRow(in, r, to, cols, scratch, xo);
+            int next = RowWork.nextRow(in, r, to, cols, scratch, xo == 0 ? 1 : 0, xo);
             int yo = RowWork.outputOffset(out, index, cols, 2);
             long sumAndNextMax = sumExpAndNextMax(xs, xo, cols, max, next);
             // (x − max) − log Σ, not x − (max + log Σ): near the max, y is small and keeps its digits.
@@ -109,60 +121,82 @@ final class VectorSoftmax implements SoftmaxKernels {
         }
     }
 
-    /** Rows [from, to) of logSoftmax, row r − 1's output written inside row r's exp pass. */
+    /** Rows [from, to) of logSoftmax, row r − 1's output written inside row r's exp loop. */
     private static void logSoftmaxShiftingInExpLoop(Operand in, Operand out, int from, int to, int cols) {
-        // Slots 0–2: rows r − 1, r and r + 1 of x (rotating); 3: the output row r − 1.
-        float[] scratch = RowWork.partScratch(4 * cols);
+        // Slots 0, 1: rows r − 1 and r of x, alternating; 2: the output row r − 1; then the loops' two
+        // running vectors.
+        float[] scratch = RowWork.partScratch(3 * cols + 2 * V);
+        int accumulators = 3 * cols;
         float[] xs = RowWork.arrayOf(in, scratch);
         float[] ys = RowWork.arrayOf(out, scratch);
         int slot = 0;
-        int xo = RowWork.stageIn(in, (long) from * cols, cols, scratch, slot);
-        float max = max(xs, xo, cols);
         // The first row has no row before it: it "shifts" itself by 0 into its own output, which the
         // next step overwrites, so that one loop serves every row.
-        int previous = xo;
+        int previous = RowWork.stageIn(in, (long) from * cols, cols, scratch, slot);
         float previousMax = 0;
         float previousLogSum = 0;
         for (int r = from; r < to; r++) {
             long index = (long) r * cols;
-            slot = (slot + 1) % 3;
-            int next = RowWork.nextRow(in, r, to, cols, scratch, slot, xo);
-            int yo = RowWork.outputOffset(out, r > from ? index - cols : index, cols, 3);
-            long sumAndNextMax = sumExpNextMaxAndShift(xs, xo, cols, max, next, previous, ys, yo,
-                    previousMax, previousLogSum);
+            int xo = r == from ? previous : RowWork.stageIn(in, index, cols, scratch, slot);
+            slot = 1 - slot;
+            int yo = RowWork.outputOffset(out, r > from ? index - cols : index, cols, 2);
+            float k = shiftForFirst(xs[xo]);
+            long sumAndMax = sumExpMaxAndShift(xs, xo, cols, k, previous, ys, yo, previousMax, previousLogSum,
+                    scratch, accumulators);
             if (r > from) {
-                RowWork.stageOut(out, index - cols, cols, scratch, 3);
+                RowWork.stageOut(out, index - cols, cols, scratch, 2);
             }
+            float max = RowWork.low(sumAndMax);
+            previousLogSum = logSumOfShifted(xs, xo, cols, RowWork.high(sumAndMax), max, k, scratch, accumulators);
             previous = xo;
             previousMax = max;
-            previousLogSum = (float) Math.log(RowWork.high(sumAndNextMax));
-            xo = next;
-            max = RowWork.low(sumAndNextMax);
         }
         long lastIndex = (long) (to - 1) * cols;
-        int yo = RowWork.outputOffset(out, lastIndex, cols, 3);
+        int yo = RowWork.outputOffset(out, lastIndex, cols, 2);
         shiftTwice(xs, previous, ys, yo, cols, previousMax, previousLogSum);
-        RowWork.stageOut(out, lastIndex, cols, scratch, 3);
+        RowWork.stageOut(out, lastIndex, cols, scratch, 2);
+    }
+
+    /**
+     * log Σ exp(x − max) of the row at xo, from {@code sum} = Σ e^x·2^k (in double: the shift's k·ln 2 and
+     * the max leave the sum's digits alone), or from the row again where its max is out of k's range.
+     */
+    private static float logSumOfShifted(float[] x, int xo, int n, float sum, float max, float k, float[] acc,
+                                         int ao) {
+        if (!withinRange(max, k)) {
+            k = exponentShift(max);
+            if (Float.isNaN(k)) {
+                return (float) Math.log(RowWork.high(sumExpAndNextMax(x, xo, n, max, xo)));
+            }
+            sum = RowWork.high(sumExpAndMax(x, xo, n, k, acc, ao));
+        }
+        return (float) (Math.log(sum) - (max + k * LN_2));
     }
 
     @Override
     public void logSumExp(MemorySegment x, MemorySegment y, int rows, int cols) {
         Operand in = Operand.of(x);
         RowWork.forRows(rows, cols, (part, from, to) -> {
-            float[] scratch = RowWork.partScratch(2 * cols);
+            // Slot 0: row r of x; then the loop's two running vectors.
+            float[] scratch = RowWork.partScratch(cols + 2 * V);
+            int accumulators = cols;
             float[] xs = RowWork.arrayOf(in, scratch);
-            int xo = RowWork.stageIn(in, (long) from * cols, cols, scratch, 0);
-            float max = max(xs, xo, cols);
             for (int r = from; r < to; r++) {
-                int next = nextRow(in, r, to, cols, scratch, xo);
-                long sumAndNextMax = sumExpAndNextMax(xs, xo, cols, max, next);
-                // An infinite max is the answer, as in ScalarSoftmax: −∞ for a row masked entirely. The
-                // running max skips NaN (see sumExpAndNextMax), so such a row is searched for one.
-                float lse = !Float.isInfinite(max) ? max + (float) Math.log(RowWork.high(sumAndNextMax))
-                        : containsNaN(xs, xo, cols) ? Float.NaN : max;
+                int xo = RowWork.stageIn(in, (long) r * cols, cols, scratch, 0);
+                float k = shiftForFirst(xs[xo]);
+                long sumAndMax = sumExpAndMax(xs, xo, cols, k, scratch, accumulators);
+                float max = RowWork.low(sumAndMax);
+                float lse;
+                if (withinRange(max, k)) {
+                    lse = (float) (Math.log(RowWork.high(sumAndMax)) - k * LN_2);
+                } else if (!Float.isInfinite(max)) {
+                    lse = max + logSumOfShifted(xs, xo, cols, RowWork.high(sumAndMax), max, k, scratch, accumulators);
+                } else {
+                    // An infinite max is the answer, as in ScalarSoftmax: −∞ for a row masked entirely. The
+                    // running max skips NaN (see sumExpAndMax), so such a row is searched for one.
+                    lse = containsNaN(xs, xo, cols) ? Float.NaN : max;
+                }
                 y.setAtIndex(FLOAT, r, lse);
-                xo = next;
-                max = RowWork.low(sumAndNextMax);
             }
         }, x, y);
     }
@@ -313,17 +347,6 @@ final class VectorSoftmax implements SoftmaxKernels {
         return sum;
     }
 
-    /*
-     * Software pipelining: the exp pass over row r also takes the max of row r + 1, so that row
-     * r + 1 streams in from memory while the core is busy with row r's exponentials; then row
-     * r + 1's own passes find it in L1. Without it, each row's memory time and compute time add up.
-     */
-
-    /** {@link RowWork#nextRow} in the scratch slot (0 or 1) that row r does not occupy. */
-    private static int nextRow(Operand in, int r, int to, int cols, float[] scratch, int current) {
-        return RowWork.nextRow(in, r, to, cols, scratch, current == 0 ? 1 : 0, current);
-    }
-
     /** y = exp(x − shift) over the row at xo; returns Σ y and the max of the row at next, packed. */
     private static long storeExpAndNextMax(float[] x, int xo, float[] y, int yo, int n, float shift, int next) {
         FloatVector s0 = FloatVector.zero(S);
@@ -347,39 +370,6 @@ final class VectorSoftmax implements SoftmaxKernels {
         return RowWork.pack(sum, nextMax);
     }
 
-    /**
-     * storeExpAndNextMax over rows r (at xo, into the exponentials at eo) and r + 1 (at next), and
-     * the output row r − 1 (at yo), its exponentials (at previous) times factor, in one loop: the
-     * loads of row r + 1, which come from memory, are spread over all of the core's work on the
-     * three rows. The exponentials stay in L1 scratch, so y is written once, at the speed of a
-     * streaming store (writing them into y and scaling them there wrote each line twice:
-     * bench/NOTES.md, "Session 25").
-     */
-    private static long storeExpNextMaxAndScale(float[] x, int xo, float[] exps, int eo, int n, float shift, int next,
-                                                int previous, float factor, float[] y, int yo) {
-        FloatVector s0 = FloatVector.zero(S);
-        FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        int i = 0;
-        for (; i <= n - V; i += V) {
-            FloatVector e0 = VectorExp.exp(FloatVector.fromArray(S, x, xo + i).sub(shift));
-            e0.intoArray(exps, eo + i);
-            s0 = s0.add(e0);
-            FloatVector candidate = FloatVector.fromArray(S, x, next + i);
-            m0 = m0.blend(candidate, candidate.compare(VectorOperators.GT, m0));
-            FloatVector.fromArray(S, exps, previous + i).mul(factor).intoArray(y, yo + i);
-        }
-        float sum = ArrayMath.sumLanes(s0);
-        float nextMax = m0.reduceLanes(VectorOperators.MAX);
-        for (; i < n; i++) {
-            float e = (float) Math.exp(x[xo + i] - shift);
-            exps[eo + i] = e;
-            sum += e;
-            nextMax = Math.max(nextMax, x[next + i]);
-            y[yo + i] = exps[previous + i] * factor;
-        }
-        return RowWork.pack(sum, nextMax);
-    }
-
     /** Σ exp(x − shift) over the row at xo and the max of the row at next, packed. */
     private static long sumExpAndNextMax(float[] x, int xo, int n, float shift, int next) {
         FloatVector s0 = FloatVector.zero(S);
@@ -399,29 +389,169 @@ final class VectorSoftmax implements SoftmaxKernels {
         return RowWork.pack(sum, nextMax);
     }
 
-    /**
-     * sumExpAndNextMax over rows r (at xo) and r + 1 (at next), and y = (x − first) − second for row
-     * r − 1 (at previous) in one loop: row r − 1's stores overlap row r's exponentials.
+    /*
+     * The forward passes read each row once, from memory, in the loop that takes its exponentials,
+     * its sum and its max together. The exponentials cannot wait for the max: they are taken
+     * relative to a shift from the row's first value (e^x·2^k, k = −round(x₀·log₂e)), and the row
+     * is taken again from L1, shifted by its max, only where its max lands too far above that
+     * shift for the sum to be safe from overflow (or is not finite, or too large for the exact
+     * reduction). Softmax and logSoftmax also write row r − 1's output inside row r's loop, so
+     * that memory is read and written through all of the core's work; each row depends on no
+     * other, so the core overlaps the end of one row with the start of the next. The loops run
+     * over pieces of CHUNK floats: C2's unrolled form of a loop entered once per row of 512 to
+     * 2048 floats lost that overlap (1.6× slower than the same loop over 256-float pieces, which
+     * ran at the speed of one flat loop; bench/NOTES.md, "Session 30").
      */
-    private static long sumExpNextMaxAndShift(float[] x, int xo, int n, float shift, int next, int previous,
-                                              float[] y, int yo, float first, float second) {
-        FloatVector s0 = FloatVector.zero(S);
-        FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        int i = 0;
-        for (; i <= n - V; i += V) {
-            s0 = s0.add(VectorExp.exp(FloatVector.fromArray(S, x, xo + i).sub(shift)));
-            FloatVector candidate = FloatVector.fromArray(S, x, next + i);
-            m0 = m0.blend(candidate, candidate.compare(VectorOperators.GT, m0));
-            FloatVector.fromArray(S, x, previous + i).sub(first).sub(second).intoArray(y, yo + i);
+
+    /** ln 2 in double: converts the shift's k back to the row's units. */
+    private static final double LN_2 = Math.log(2);
+    /** log₂e in double, for the shift's k and the range check. */
+    private static final double LOG2_E = 1 / LN_2;
+    /**
+     * The range of the row's largest t = max·log₂e + k in which its shifted exponentials stand: at
+     * most 2⁹⁶ each, so that a sum over up to 2³¹ of them stays finite, and at least 2⁻³² for the
+     * largest, so that the values below it keep 94 binary orders before they flush to 0.
+     */
+    private static final double HIGHEST_TOP_EXPONENT = 96;
+    private static final double LOWEST_TOP_EXPONENT = -32;
+    /** The loops' piece: up to 256 floats a call of the inner loop (see above). */
+    private static final int CHUNK = 256;
+
+    /**
+     * k for {@link VectorExp#expScaled} that puts {@code value}'s exponential near 1: −round(value·log₂e),
+     * or NaN where that is not finite or beyond the reduction's range (a row with such a max takes
+     * exp(x − max) itself).
+     */
+    private static float exponentShift(float value) {
+        double k = -Math.rint(value * LOG2_E);
+        return Math.abs(k) <= VectorExp.MAX_SCALE_EXPONENT ? (float) k : Float.NaN;
+    }
+
+    /** {@link #exponentShift} of a row's first value, or 0 where it has none (a row that starts with ±∞ or NaN). */
+    private static float shiftForFirst(float first) {
+        float k = exponentShift(first);
+        return Float.isNaN(k) ? 0 : k;
+    }
+
+    /** Whether a row whose max is {@code max} was safely taken with shift k (false for NaN k, ±∞ max). */
+    private static boolean withinRange(float max, float k) {
+        double top = max * LOG2_E + k;
+        return top >= LOWEST_TOP_EXPONENT && top <= HIGHEST_TOP_EXPONENT;
+    }
+
+    /**
+     * e^x·2^k over the row at xo into the exponentials at eo, and the output y = exps·factor of the row
+     * before it (its exponentials at previous); returns Σ e^x·2^k and the row's max (NaN skipped),
+     * packed. The pieces carry their running sum and max in {@code acc} (two vectors at ao): reducing
+     * them piece by piece cost 1.6× (bench/NOTES.md, "Session 30").
+     */
+    private static long expMaxAndScale(float[] x, int xo, float[] exps, int eo, int n, float k, int previous,
+                                       float factor, float[] y, int yo, float[] acc, int ao) {
+        startAccumulators(acc, ao);
+        int vectors = S.loopBound(n);
+        for (int c = 0; c < vectors; c += CHUNK) {
+            expMaxAndScalePiece(x, xo + c, exps, eo + c, Math.min(CHUNK, vectors - c), k, previous + c, factor, y,
+                    yo + c, acc, ao);
         }
-        float sum = ArrayMath.sumLanes(s0);
-        float nextMax = m0.reduceLanes(VectorOperators.MAX);
-        for (; i < n; i++) {
-            sum += (float) Math.exp(x[xo + i] - shift);
-            nextMax = Math.max(nextMax, x[next + i]);
+        float sum = ArrayMath.sumLanes(FloatVector.fromArray(S, acc, ao));
+        float max = ArrayMath.maxLanes(FloatVector.fromArray(S, acc, ao + V));
+        for (int i = vectors; i < n; i++) {
+            float value = x[xo + i];
+            float e = (float) Math.exp(value + k * LN_2);
+            exps[eo + i] = e;
+            sum += e;
+            max = value > max ? value : max;
+            y[yo + i] = exps[previous + i] * factor;
+        }
+        return RowWork.pack(sum, max);
+    }
+
+    private static void expMaxAndScalePiece(float[] x, int xo, float[] exps, int eo, int n, float k, int previous,
+                                            float factor, float[] y, int yo, float[] acc, int ao) {
+        FloatVector sum = FloatVector.fromArray(S, acc, ao);
+        FloatVector max = FloatVector.fromArray(S, acc, ao + V);
+        for (int i = 0; i < n; i += V) {
+            FloatVector value = FloatVector.fromArray(S, x, xo + i);
+            max = max.blend(value, value.compare(VectorOperators.GT, max));
+            FloatVector e = VectorExp.expScaled(value, k);
+            e.intoArray(exps, eo + i);
+            sum = sum.add(e);
+            FloatVector.fromArray(S, exps, previous + i).mul(factor).intoArray(y, yo + i);
+        }
+        sum.intoArray(acc, ao);
+        max.intoArray(acc, ao + V);
+    }
+
+    /**
+     * Σ e^x·2^k and the max over the row at xo, packed, and y = (x − first) − second for the row before
+     * it (at previous), in one loop.
+     */
+    private static long sumExpMaxAndShift(float[] x, int xo, int n, float k, int previous, float[] y, int yo,
+                                          float first, float second, float[] acc, int ao) {
+        startAccumulators(acc, ao);
+        int vectors = S.loopBound(n);
+        for (int c = 0; c < vectors; c += CHUNK) {
+            sumExpMaxAndShiftPiece(x, xo + c, Math.min(CHUNK, vectors - c), k, previous + c, y, yo + c, first, second,
+                    acc, ao);
+        }
+        float sum = ArrayMath.sumLanes(FloatVector.fromArray(S, acc, ao));
+        float max = ArrayMath.maxLanes(FloatVector.fromArray(S, acc, ao + V));
+        for (int i = vectors; i < n; i++) {
+            float value = x[xo + i];
+            sum += (float) Math.exp(value + k * LN_2);
+            max = value > max ? value : max;
             y[yo + i] = (x[previous + i] - first) - second;
         }
-        return RowWork.pack(sum, nextMax);
+        return RowWork.pack(sum, max);
+    }
+
+    private static void sumExpMaxAndShiftPiece(float[] x, int xo, int n, float k, int previous, float[] y, int yo,
+                                               float first, float second, float[] acc, int ao) {
+        FloatVector sum = FloatVector.fromArray(S, acc, ao);
+        FloatVector max = FloatVector.fromArray(S, acc, ao + V);
+        for (int i = 0; i < n; i += V) {
+            FloatVector value = FloatVector.fromArray(S, x, xo + i);
+            max = max.blend(value, value.compare(VectorOperators.GT, max));
+            sum = sum.add(VectorExp.expScaled(value, k));
+            FloatVector.fromArray(S, x, previous + i).sub(first).sub(second).intoArray(y, yo + i);
+        }
+        sum.intoArray(acc, ao);
+        max.intoArray(acc, ao + V);
+    }
+
+    /** Σ e^x·2^k and the max over the row at xo, packed. */
+    private static long sumExpAndMax(float[] x, int xo, int n, float k, float[] acc, int ao) {
+        startAccumulators(acc, ao);
+        int vectors = S.loopBound(n);
+        for (int c = 0; c < vectors; c += CHUNK) {
+            sumExpAndMaxPiece(x, xo + c, Math.min(CHUNK, vectors - c), k, acc, ao);
+        }
+        float sum = ArrayMath.sumLanes(FloatVector.fromArray(S, acc, ao));
+        float max = ArrayMath.maxLanes(FloatVector.fromArray(S, acc, ao + V));
+        for (int i = vectors; i < n; i++) {
+            float value = x[xo + i];
+            sum += (float) Math.exp(value + k * LN_2);
+            max = value > max ? value : max;
+        }
+        return RowWork.pack(sum, max);
+    }
+
+    private static void sumExpAndMaxPiece(float[] x, int xo, int n, float k, float[] acc, int ao) {
+        FloatVector sum = FloatVector.fromArray(S, acc, ao);
+        FloatVector max = FloatVector.fromArray(S, acc, ao + V);
+        for (int i = 0; i < n; i += V) {
+            FloatVector value = FloatVector.fromArray(S, x, xo + i);
+            max = max.blend(value, value.compare(VectorOperators.GT, max));
+            sum = sum.add(VectorExp.expScaled(value, k));
+        }
+        sum.intoArray(acc, ao);
+        max.intoArray(acc, ao + V);
+    }
+
+    /** A zero sum and a −∞ max at acc[ao..], for the pieces of one row. */
+    private static void startAccumulators(float[] acc, int ao) {
+        FloatVector.zero(S).intoArray(acc, ao);
+        FloatVector.broadcast(S, Float.NEGATIVE_INFINITY).intoArray(acc, ao + V);
     }
 
     private static boolean containsNaN(float[] x, int xo, int n) {
