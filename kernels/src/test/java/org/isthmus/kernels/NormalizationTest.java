@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Layer and batch normalization: every optimized backend against the scalar reference on shapes
@@ -87,6 +88,31 @@ class NormalizationTest {
         RowwiseRuns.assertMatchesReference("layerNormBackward plain " + shape, TOLERANCE,
                 (b, in, out) -> b.layerNormBackward(in[0], null, in[1], in[2], in[3], out[0], null, null,
                         rows, cols), new float[][] {x, mean, rstd, dy}, size);
+    }
+
+    /**
+     * Long rows take their variance from sums shifted by the row's first value where those keep their
+     * digits, and from a second pass about the mean where the first value lies far out (here 40
+     * standard deviations: the shifted sums would lose six digits of seven). Rows of both kinds, and a
+     * constant row (variance 0), against the reference, mean and rstd included.
+     */
+    @ParameterizedTest(name = "{0} columns")
+    @ValueSource(ints = {600, 1031})
+    void layerNormOfRowsWhoseFirstValueLiesFarOut(int cols) {
+        SplittableRandom random = new SplittableRandom(TestSeeds.forCase("layerNorm far first value " + cols));
+        int rows = 6;
+        int size = rows * cols;
+        float[] x = KernelChecks.uniform(random, size, 97, 103);
+        x[0] = 170;
+        x[2 * cols] = 30;
+        x[3 * cols + 1] = 250;
+        java.util.Arrays.fill(x, 4 * cols, 5 * cols, 42.5f);
+        x[5 * cols] = 100;
+        float[] gamma = KernelChecks.uniform(random, cols, 0.5, 1.5);
+        float[] beta = KernelChecks.uniform(random, cols, -1, 1);
+        RowwiseRuns.assertMatchesReference("layerNorm, first values far out, " + rows + "x" + cols, TOLERANCE,
+                (b, in, out) -> b.layerNorm(in[0], in[1], in[2], out[0], out[1], out[2], rows, cols, EPS),
+                new float[][] {x, gamma, beta}, size, rows, rows);
     }
 
     @ParameterizedTest(name = "{0}x{1}x{2}")

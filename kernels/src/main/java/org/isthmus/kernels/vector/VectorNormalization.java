@@ -19,9 +19,9 @@ final class VectorNormalization implements NormalizationKernels {
     private static final int V = S.length();
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
     /**
-     * From this row length on, layerNorm pipelines rows (layerNormPipelined: 0.69–0.74 of a copy
-     * against 0.58 at 1024 columns); below it each row on its own is faster (0.64–0.71 against
-     * 0.55–0.60 at 128 columns, crossing between 256 and 512; bench/NOTES.md, "Session 18").
+     * From this row length on, layerNorm pipelines rows (layerNormPipelined: 0.30 ns an element against
+     * 0.42 row by row at 512 columns; 0.29–0.31 against 0.26 at 256, level at 128; bench/NOTES.md,
+     * "Session 30").
      */
     private static final int PIPELINED_MIN_COLUMNS = 512;
     /**
@@ -111,13 +111,17 @@ final class VectorNormalization implements NormalizationKernels {
     }
 
     /**
-     * Rows of at least {@link #PIPELINED_MIN_COLUMNS}: one loop per row takes row r's squared
-     * deviations, row r + 1's sum (read from memory) and writes row r − 1, so that the loads from
-     * memory are spread over all of the core's work instead of a third of it.
+     * Rows of at least {@link #PIPELINED_MIN_COLUMNS}: one loop per row reads row r from memory for its
+     * shifted sums Σd and Σd² (d = x − x₀, x₀ the row's first value) and writes row r − 1 from L1, so
+     * that memory is read and written through all of the core's work, and each row's statistics come
+     * from one read. The variance is Σd² − (Σd)²/n where that keeps its digits, where (Σd)²/n is at most
+     * three quarters of Σd² (x₀ within √3 standard deviations of the mean, as in most rows: at most a
+     * factor 4 on Σd²'s own rounding); elsewhere it comes from a second pass over the row, in L1, about
+     * its mean.
      */
     private static void layerNormPipelined(Operand in, Operand out, Affine affine, Statistics statistics,
                                            int from, int to, int cols, float[] scratch) {
-        // Slots 0–2 rotate over rows r − 1, r and r + 1.
+        // Slots 0, 1: rows r − 1 and r of x, alternating; 3: the output row.
         float[] xs = RowWork.arrayOf(in, scratch);
         float[] ys = RowWork.arrayOf(out, scratch);
         float[] gs = affine.gamma();
@@ -125,36 +129,33 @@ final class VectorNormalization implements NormalizationKernels {
         float[] bs = affine.beta();
         int bo = affine.betaOffset();
         int slot = 0;
-        int xo = RowWork.stageIn(in, (long) from * cols, cols, scratch, slot);
-        // Shifted sums, as in layerNormRowByRow.
-        float rowShift = xs[xo];
-        float sum = shiftedSum(xs, xo, cols, rowShift);
         int previous = -1;
         float previousMean = 0;
         float previousRstd = 0;
         for (int r = from; r < to; r++) {
             long index = (long) r * cols;
-            slot = (slot + 1) % 3;
-            int next = RowWork.nextRow(in, r, to, cols, scratch, slot, xo);
-            float rowMean = rowShift + sum / cols;
-            float nextShift = xs[next];
-            long squaresAndNextSum;
-            if (previous < 0) {
-                squaresAndNextSum = squaredDeviationsAndNextSum(xs, xo, cols, rowMean, next, nextShift);
-            } else {
-                int yo = RowWork.outputOffset(out, index - cols, cols, 3);
-                squaresAndNextSum = squaredDeviationsNextSumAndNormalize(xs, xo, cols, rowMean, next, nextShift,
-                        previous, ys, yo, gs, go, bs, bo, previousMean, previousRstd);
+            int xo = RowWork.stageIn(in, index, cols, scratch, slot);
+            slot = 1 - slot;
+            float shift = xs[xo];
+            boolean first = previous < 0;
+            // The first row has no row before it: it normalizes itself into scratch slot 3, which the
+            // next step overwrites, so that one loop serves every row.
+            int yo = first ? 3 * cols : RowWork.outputOffset(out, index - cols, cols, 3);
+            long sums = shiftedSumsAndNormalize(xs, xo, cols, shift, first ? xo : previous, first ? scratch : ys, yo,
+                    gs, go, bs, bo, previousMean, previousRstd);
+            if (!first) {
                 RowWork.stageOut(out, index - cols, cols, scratch, 3);
             }
-            float rowRstd = statistics.rstdOf(RowWork.high(squaresAndNextSum), cols);
+            float sum = RowWork.high(sums);
+            float squares = RowWork.low(sums);
+            float rowMean = shift + sum / cols;
+            double centred = squares - (double) sum * sum / cols;
+            float deviations = centred >= 0.25 * squares ? (float) centred : squaredDeviations(xs, xo, cols, rowMean);
+            float rowRstd = statistics.rstdOf(deviations, cols);
             statistics.write(r, rowMean, rowRstd);
             previous = xo;
             previousMean = rowMean;
             previousRstd = rowRstd;
-            xo = next;
-            rowShift = nextShift;
-            sum = RowWork.low(squaresAndNextSum);
         }
         long lastIndex = (long) (to - 1) * cols;
         int yo = RowWork.outputOffset(out, lastIndex, cols, 3);
@@ -281,53 +282,25 @@ final class VectorNormalization implements NormalizationKernels {
         }
     }
 
-    /** Σ (x − mean)² over the row at xo and Σ (x − nextShift) over the row at next, packed. */
-    private static long squaredDeviationsAndNextSum(float[] x, int xo, int n, float mean, int next, float nextShift) {
-        FloatVector s0 = FloatVector.zero(S);
-        FloatVector s1 = s0;
-        FloatVector t0 = s0;
-        FloatVector t1 = s0;
-        int i = 0;
-        for (; i <= n - 2 * V; i += 2 * V) {
-            FloatVector d0 = FloatVector.fromArray(S, x, xo + i).sub(mean);
-            FloatVector d1 = FloatVector.fromArray(S, x, xo + i + V).sub(mean);
-            s0 = d0.fma(d0, s0);
-            s1 = d1.fma(d1, s1);
-            t0 = t0.add(FloatVector.fromArray(S, x, next + i).sub(nextShift));
-            t1 = t1.add(FloatVector.fromArray(S, x, next + i + V).sub(nextShift));
-        }
-        float squares = ArrayMath.sumLanes(s0.add(s1));
-        float nextSum = ArrayMath.sumLanes(t0.add(t1));
-        for (; i < n; i++) {
-            float d = x[xo + i] - mean;
-            squares = Math.fma(d, d, squares);
-            nextSum += x[next + i] - nextShift;
-        }
-        return RowWork.pack(squares, nextSum);
-    }
-
     /**
-     * squaredDeviationsAndNextSum over rows r (at xo) and r + 1 (at next), and normalize of row
-     * r − 1 (at previous) into y, in one loop: the loads of row r + 1, which come from memory, are
-     * spread over all of the core's work on the three rows instead of a part of it.
+     * Σd and Σd² (d = x − shift) over the row at xo, packed, and normalize of the row before it (at
+     * previous) into y, in one loop.
      */
-    private static long squaredDeviationsNextSumAndNormalize(float[] x, int xo, int n, float mean, int next,
-                                                             float nextShift, int previous, float[] y, int yo,
-                                                             float[] gamma, int go,
-                                                             float[] beta, int bo, float previousMean,
-                                                             float previousRstd) {
+    private static long shiftedSumsAndNormalize(float[] x, int xo, int n, float shift, int previous, float[] y,
+                                                int yo, float[] gamma, int go, float[] beta, int bo,
+                                                float previousMean, float previousRstd) {
         FloatVector s0 = FloatVector.zero(S);
         FloatVector s1 = s0;
-        FloatVector t0 = s0;
-        FloatVector t1 = s0;
+        FloatVector q0 = s0;
+        FloatVector q1 = s0;
         int i = 0;
         for (; i <= n - 2 * V; i += 2 * V) {
-            FloatVector d0 = FloatVector.fromArray(S, x, xo + i).sub(mean);
-            FloatVector d1 = FloatVector.fromArray(S, x, xo + i + V).sub(mean);
-            s0 = d0.fma(d0, s0);
-            s1 = d1.fma(d1, s1);
-            t0 = t0.add(FloatVector.fromArray(S, x, next + i).sub(nextShift));
-            t1 = t1.add(FloatVector.fromArray(S, x, next + i + V).sub(nextShift));
+            FloatVector d0 = FloatVector.fromArray(S, x, xo + i).sub(shift);
+            FloatVector d1 = FloatVector.fromArray(S, x, xo + i + V).sub(shift);
+            s0 = s0.add(d0);
+            s1 = s1.add(d1);
+            q0 = d0.fma(d0, q0);
+            q1 = d1.fma(d1, q1);
             FloatVector.fromArray(S, x, previous + i).sub(previousMean).mul(previousRstd)
                     .fma(FloatVector.fromArray(S, gamma, go + i), FloatVector.fromArray(S, beta, bo + i))
                     .intoArray(y, yo + i);
@@ -335,15 +308,15 @@ final class VectorNormalization implements NormalizationKernels {
                     .fma(FloatVector.fromArray(S, gamma, go + i + V), FloatVector.fromArray(S, beta, bo + i + V))
                     .intoArray(y, yo + i + V);
         }
-        float squares = ArrayMath.sumLanes(s0.add(s1));
-        float nextSum = ArrayMath.sumLanes(t0.add(t1));
+        float sum = ArrayMath.sumLanes(s0.add(s1));
+        float squares = ArrayMath.sumLanes(q0.add(q1));
         for (; i < n; i++) {
-            float d = x[xo + i] - mean;
+            float d = x[xo + i] - shift;
+            sum += d;
             squares = Math.fma(d, d, squares);
-            nextSum += x[next + i] - nextShift;
             y[yo + i] = Math.fma((x[previous + i] - previousMean) * previousRstd, gamma[go + i], beta[bo + i]);
         }
-        return RowWork.pack(squares, nextSum);
+        return RowWork.pack(sum, squares);
     }
 
     /** Σ (x − mean)². */
