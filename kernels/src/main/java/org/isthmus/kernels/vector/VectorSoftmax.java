@@ -8,13 +8,12 @@ import jdk.incubator.vector.VectorSpecies;
 import org.isthmus.kernels.SoftmaxKernels;
 
 /**
- * The softmax family with the Vector API, one row at a time. A row is read from memory once,
- * during the exp pass over the row before it (which takes its max), and its own passes (exp and
- * sum, then normalize) find it in L1 (a 1024-float row is 4 KiB); y is written once.
- * The forward passes take exp from {@link VectorExp} (a polynomial, half the cost of
- * {@code VectorOperators.EXP}; their arguments x − max are ≤ 0); the backward passes, which see
- * positive arguments, keep the stub. NaN, −∞ and all-−∞ rows behave as in
- * {@code ScalarSoftmax}, and exp(−∞) = 0. The running max inside the exp loops skips NaN
+ * The softmax family with the Vector API, one row at a time. A row is read from memory once, in
+ * the loop that takes its exponentials, their sum and its max together (see "The forward passes"
+ * below), and the later work on it finds it in L1 (a 1024-float row is 4 KiB); y is written once.
+ * The forward passes take exp from {@link VectorExp} (polynomials, half the cost of
+ * {@code VectorOperators.EXP}); the backward passes keep the stub. NaN, −∞ and all-−∞ rows behave
+ * as in {@code ScalarSoftmax}, and exp(−∞) = 0. The running max inside the exp loops skips NaN
  * (a compare and a blend, where Java's {@code max} takes five instructions): a row holding
  * NaN still comes out NaN, through its sum, and logSumExp searches the rare row with an
  * infinite max for one.
@@ -390,17 +389,19 @@ final class VectorSoftmax implements SoftmaxKernels {
     }
 
     /*
-     * The forward passes read each row once, from memory, in the loop that takes its exponentials,
+     * The forward passes. They read each row once, from memory, in the loop that takes its exponentials,
      * its sum and its max together. The exponentials cannot wait for the max: they are taken
      * relative to a shift from the row's first value (e^x·2^k, k = −round(x₀·log₂e)), and the row
-     * is taken again from L1, shifted by its max, only where its max lands too far above that
-     * shift for the sum to be safe from overflow (or is not finite, or too large for the exact
-     * reduction). Softmax and logSoftmax also write row r − 1's output inside row r's loop, so
-     * that memory is read and written through all of the core's work; each row depends on no
-     * other, so the core overlaps the end of one row with the start of the next. The loops run
-     * over pieces of CHUNK floats: C2's unrolled form of a loop entered once per row of 512 to
-     * 2048 floats lost that overlap (1.6× slower than the same loop over 256-float pieces, which
-     * ran at the speed of one flat loop; bench/NOTES.md, "Session 30").
+     * is taken again from L1, shifted by its max, only where its max lands too far from that shift
+     * (above, where the sum could overflow; below, where its values would flush to 0) or is not
+     * finite, or too large for the exact reduction. Softmax, and logSoftmax on rows of at least
+     * SHIFT_IN_EXP_LOOP_MIN_COLUMNS, also write row r − 1's output inside row r's loop, so that memory
+     * is read and written through all of the core's work; each row depends on no other, so the core
+     * overlaps the end of one row with the start of the next, and a row's result does not depend on
+     * how the rows are split over threads. The loops run over pieces of CHUNK floats, their running
+     * sum and max carried from piece to piece in two vectors of scratch: C2's unrolled form of a loop
+     * entered once per row of 512 to 2048 floats lost that overlap (1.6× slower than the same loop
+     * over 256-float pieces, which ran at the speed of one flat loop; bench/NOTES.md, "Session 30").
      */
 
     /** ln 2 in double: converts the shift's k back to the row's units. */
