@@ -91,13 +91,13 @@ class NormalizationTest {
     }
 
     /**
-     * Long rows take their variance from sums shifted by the row's first value where those keep their
+     * Rows take their variance from sums shifted by their first value where those keep their
      * digits, and from a second pass about the mean where the first value lies far out (here 40
      * standard deviations: the shifted sums would lose six digits of seven). Rows of both kinds, and a
      * constant row (variance 0), against the reference, mean and rstd included.
      */
     @ParameterizedTest(name = "{0} columns")
-    @ValueSource(ints = {600, 1031})
+    @ValueSource(ints = {17, 207, 600, 1031})
     void layerNormOfRowsWhoseFirstValueLiesFarOut(int cols) {
         SplittableRandom random = new SplittableRandom(TestSeeds.forCase("layerNorm far first value " + cols));
         int rows = 6;

@@ -7,8 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
 import org.isthmus.kernels.NormalizationKernels;
 
 /**
- * Layer normalization one row at a time (the row is read from memory once and stays in L1 for
- * the mean, variance and normalize passes), and batch normalization one channel at a time: plane
+ * Layer normalization one row at a time (the row is read from memory once, for its statistics,
+ * and normalized from L1 in the next row's loop), and batch normalization one channel at a time: plane
  * by plane (a plane is the {@code spatial} contiguous values of one sample and channel) for large
  * planes, by rows of channels ({@link BatchNormColumns}) for small ones and 2-D input.
  * Statistics are summed in float over a row or plane, across planes in double.
@@ -18,12 +18,6 @@ final class VectorNormalization implements NormalizationKernels {
     private static final VectorSpecies<Float> S = Species.FLOAT;
     private static final int V = S.length();
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
-    /**
-     * From this row length on, layerNorm pipelines rows (layerNormPipelined: 0.30 ns an element against
-     * 0.42 row by row at 512 columns; 0.29–0.31 against 0.26 at 256, level at 128; bench/NOTES.md,
-     * "Session 30").
-     */
-    private static final int PIPELINED_MIN_COLUMNS = 512;
     /**
      * Up to this plane size batch normalization walks rows of channels (BatchNormColumns); above it
      * plane by plane, where a plane is long enough to stream on its own and its sums stay in
@@ -44,16 +38,12 @@ final class VectorNormalization implements NormalizationKernels {
         Operand meanOut = RowWork.optional(mean);
         Operand rstdOut = RowWork.optional(rstd);
         RowWork.forRows(rows, cols, (part, from, to) -> {
-            // Slots 0–2: rows of x; 3: the output row; 4, 5: gamma, beta.
-            float[] scratch = RowWork.partScratch(6 * cols);
+            // Slots 0, 1: rows of x; 2: the output row; 3, 4: gamma, beta.
+            float[] scratch = RowWork.partScratch(5 * cols);
             Statistics statistics = new Statistics(meanOut, rstdOut, eps);
-            Affine affine = new Affine(RowWork.arrayOf(scale, scratch), RowWork.parameter(scale, cols, scratch, 4, 1f),
-                    RowWork.arrayOf(shift, scratch), RowWork.parameter(shift, cols, scratch, 5, 0f));
-            if (cols >= PIPELINED_MIN_COLUMNS) {
-                layerNormPipelined(in, out, affine, statistics, from, to, cols, scratch);
-            } else {
-                layerNormRowByRow(in, out, affine, statistics, from, to, cols, scratch);
-            }
+            Affine affine = new Affine(RowWork.arrayOf(scale, scratch), RowWork.parameter(scale, cols, scratch, 3, 1f),
+                    RowWork.arrayOf(shift, scratch), RowWork.parameter(shift, cols, scratch, 4, 0f));
+            layerNormPipelined(in, out, affine, statistics, from, to, cols, scratch);
         }, x, gamma, beta, y, mean, rstd);
     }
 
@@ -84,44 +74,18 @@ final class VectorNormalization implements NormalizationKernels {
     }
 
     /**
-     * Rows shorter than {@link #PIPELINED_MIN_COLUMNS}: each row's sum, squared deviations and
-     * normalize pass in turn. No row waits on another, so the core overlaps one row's passes with
-     * the next row's.
-     */
-    private static void layerNormRowByRow(Operand in, Operand out, Affine affine, Statistics statistics,
-                                          int from, int to, int cols, float[] scratch) {
-        float[] xs = RowWork.arrayOf(in, scratch);
-        float[] ys = RowWork.arrayOf(out, scratch);
-        for (int r = from; r < to; r++) {
-            long index = (long) r * cols;
-            int xo = RowWork.stageIn(in, index, cols, scratch, 0);
-            // The sum is taken of x − shift, shift the row's first value: a shift inside the row's
-            // range keeps the sum small, so its rounding stays far below the row's spread even when
-            // the mean is large against it (x in [97, 103]: the plain float sum of 207 values missed
-            // the mean by up to 1e-5 of the standard deviation).
-            float rowShift = xs[xo];
-            float rowMean = rowShift + shiftedSum(xs, xo, cols, rowShift) / cols;
-            float rowRstd = statistics.rstdOf(squaredDeviations(xs, xo, cols, rowMean), cols);
-            statistics.write(r, rowMean, rowRstd);
-            int yo = RowWork.outputOffset(out, index, cols, 3);
-            normalize(xs, xo, ys, yo, affine.gamma(), affine.gammaOffset(), affine.beta(), affine.betaOffset(), cols,
-                    rowMean, rowRstd);
-            RowWork.stageOut(out, index, cols, scratch, 3);
-        }
-    }
-
-    /**
-     * Rows of at least {@link #PIPELINED_MIN_COLUMNS}: one loop per row reads row r from memory for its
-     * shifted sums Σd and Σd² (d = x − x₀, x₀ the row's first value) and writes row r − 1 from L1, so
-     * that memory is read and written through all of the core's work, and each row's statistics come
-     * from one read. The variance is Σd² − (Σd)²/n where that keeps its digits, where (Σd)²/n is at most
-     * three quarters of Σd² (x₀ within √3 standard deviations of the mean, as in most rows: at most a
-     * factor 4 on Σd²'s own rounding); elsewhere it comes from a second pass over the row, in L1, about
-     * its mean.
+     * Rows [from, to): one loop per row reads row r from memory for its shifted sums Σd and Σd²
+     * (d = x − x₀, x₀ the row's first value) and writes row r − 1 from L1, so that memory is read and
+     * written through all of the core's work, each row's statistics come from one read, and no row
+     * waits on the next. The variance is Σd² − (Σd)²/n where that keeps its digits, where (Σd)²/n is
+     * at most three quarters of Σd² (x₀ within √3 standard deviations of the mean, as in most rows: at
+     * most a factor 4 on Σd²'s own rounding); elsewhere it comes from a second pass over the row, in
+     * L1, about its mean. Faster than three passes per row at every length measured, 64 to 1024
+     * columns (bench/NOTES.md, "Session 30").
      */
     private static void layerNormPipelined(Operand in, Operand out, Affine affine, Statistics statistics,
                                            int from, int to, int cols, float[] scratch) {
-        // Slots 0, 1: rows r − 1 and r of x, alternating; 3: the output row.
+        // Slots 0, 1: rows r − 1 and r of x, alternating; 2: the output row.
         float[] xs = RowWork.arrayOf(in, scratch);
         float[] ys = RowWork.arrayOf(out, scratch);
         float[] gs = affine.gamma();
@@ -138,13 +102,13 @@ final class VectorNormalization implements NormalizationKernels {
             slot = 1 - slot;
             float shift = xs[xo];
             boolean first = previous < 0;
-            // The first row has no row before it: it normalizes itself into scratch slot 3, which the
+            // The first row has no row before it: it normalizes itself into scratch slot 2, which the
             // next step overwrites, so that one loop serves every row.
-            int yo = first ? 3 * cols : RowWork.outputOffset(out, index - cols, cols, 3);
+            int yo = first ? 2 * cols : RowWork.outputOffset(out, index - cols, cols, 2);
             long sums = shiftedSumsAndNormalize(xs, xo, cols, shift, first ? xo : previous, first ? scratch : ys, yo,
                     gs, go, bs, bo, previousMean, previousRstd);
             if (!first) {
-                RowWork.stageOut(out, index - cols, cols, scratch, 3);
+                RowWork.stageOut(out, index - cols, cols, scratch, 2);
             }
             float sum = RowWork.high(sums);
             float squares = RowWork.low(sums);
@@ -158,9 +122,9 @@ final class VectorNormalization implements NormalizationKernels {
             previousRstd = rowRstd;
         }
         long lastIndex = (long) (to - 1) * cols;
-        int yo = RowWork.outputOffset(out, lastIndex, cols, 3);
+        int yo = RowWork.outputOffset(out, lastIndex, cols, 2);
         normalize(xs, previous, ys, yo, gs, go, bs, bo, cols, previousMean, previousRstd);
-        RowWork.stageOut(out, lastIndex, cols, scratch, 3);
+        RowWork.stageOut(out, lastIndex, cols, scratch, 2);
     }
 
     /**
@@ -284,39 +248,33 @@ final class VectorNormalization implements NormalizationKernels {
 
     /**
      * Σd and Σd² (d = x − shift) over the row at xo, packed, and normalize of the row before it (at
-     * previous) into y, in one loop.
+     * previous) into y, in one loop. One vector a step: with two, C2 ran out of registers for the
+     * seven offsets and rebuilt the second vector's addresses from the stack at each step (12 cycles
+     * a vector in cache; bench/NOTES.md, "Session 30").
      */
     private static long shiftedSumsAndNormalize(float[] x, int xo, int n, float shift, int previous, float[] y,
                                                 int yo, float[] gamma, int go, float[] beta, int bo,
                                                 float previousMean, float previousRstd) {
-        FloatVector s0 = FloatVector.zero(S);
-        FloatVector s1 = s0;
-        FloatVector q0 = s0;
-        FloatVector q1 = s0;
+        FloatVector sums = FloatVector.zero(S);
+        FloatVector squares = sums;
         int i = 0;
-        for (; i <= n - 2 * V; i += 2 * V) {
-            FloatVector d0 = FloatVector.fromArray(S, x, xo + i).sub(shift);
-            FloatVector d1 = FloatVector.fromArray(S, x, xo + i + V).sub(shift);
-            s0 = s0.add(d0);
-            s1 = s1.add(d1);
-            q0 = d0.fma(d0, q0);
-            q1 = d1.fma(d1, q1);
+        for (; i <= n - V; i += V) {
+            FloatVector d = FloatVector.fromArray(S, x, xo + i).sub(shift);
+            sums = sums.add(d);
+            squares = d.fma(d, squares);
             FloatVector.fromArray(S, x, previous + i).sub(previousMean).mul(previousRstd)
                     .fma(FloatVector.fromArray(S, gamma, go + i), FloatVector.fromArray(S, beta, bo + i))
                     .intoArray(y, yo + i);
-            FloatVector.fromArray(S, x, previous + i + V).sub(previousMean).mul(previousRstd)
-                    .fma(FloatVector.fromArray(S, gamma, go + i + V), FloatVector.fromArray(S, beta, bo + i + V))
-                    .intoArray(y, yo + i + V);
         }
-        float sum = ArrayMath.sumLanes(s0.add(s1));
-        float squares = ArrayMath.sumLanes(q0.add(q1));
+        float sum = ArrayMath.sumLanes(sums);
+        float sumOfSquares = ArrayMath.sumLanes(squares);
         for (; i < n; i++) {
             float d = x[xo + i] - shift;
             sum += d;
-            squares = Math.fma(d, d, squares);
+            sumOfSquares = Math.fma(d, d, sumOfSquares);
             y[yo + i] = Math.fma((x[previous + i] - previousMean) * previousRstd, gamma[go + i], beta[bo + i]);
         }
-        return RowWork.pack(sum, squares);
+        return RowWork.pack(sum, sumOfSquares);
     }
 
     /** Σ (x − mean)². */
