@@ -71,8 +71,8 @@ final class VectorExp {
      * caller checks the row's largest t afterwards). The reduction is exact: t is rounded only to find
      * n = round(t), and the fraction f = x·log₂e + (k − n) is formed with k − n exact (two whole numbers
      * below 2²⁴) and log₂e in two parts, so f keeps its digits however far x and k are from 0; 2^f comes from
-     * a degree-5 polynomial. Within 3 ulp of e^x·2^k where t ≥ −125; 0 where t &lt; −126 (subnormals
-     * flushed, as in {@link #exp}) and for x = −∞; NaN for NaN. The bound on k keeps |x·log₂e|'s low part,
+     * a degree-5 polynomial. Within 3 ulp of e^x·2^k where t ≥ −125; 0 where t &lt; −126 (t as taken
+     * with log₂e's high part alone; subnormals flushed, as in {@link #exp}) and for x = −∞; NaN for NaN. The bound on k keeps |x·log₂e|'s low part,
      * which f takes after the rounding, below 10⁻³, inside the polynomial's interval.
      */
     static FloatVector expScaled(FloatVector x, float k) {
