@@ -12,7 +12,7 @@ import org.isthmus.kernels.SoftmaxKernels;
  * the loop that takes its exponentials, their sum and its max together (see "The forward passes"
  * below), and the later work on it finds it in L1 (a 1024-float row is 4 KiB); y is written once.
  * The forward passes take exp from {@link VectorExp} (polynomials, half the cost of
- * {@code VectorOperators.EXP}); the backward passes keep the stub. NaN, −∞ and all-−∞ rows behave
+ * {@code VectorOperators.EXP}); the backward passes call {@code lanewise(EXP)}. NaN, −∞ and all-−∞ rows behave
  * as in {@code ScalarSoftmax}, and exp(−∞) = 0. The running max inside the exp loops skips NaN
  * (a compare and a blend, where Java's {@code max} takes five instructions): a row holding
  * NaN still comes out NaN, through its sum, and logSumExp searches the rare row with an
